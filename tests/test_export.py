@@ -1,0 +1,64 @@
+import json
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import Polygon
+
+from geo.export import neutralise_formula, to_csv, to_geojson
+from geo.view import ViewSpec, build_view, select
+from tests.helpers import boundaries, observations, targets
+
+
+def view(frame=None, source="pub"):
+    obs = observations([("110000", "bs5g", 7, "2024-01-01"), ("110000", "population", 10, "2024-12-31")])
+    obs.loc[0, "source_publisher"] = source
+    return build_view(ViewSpec("bs5g", "gap"), boundaries=frame if frame is not None else boundaries(),
+                      observations=obs, targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
+
+
+def test_geojson_is_rfc7946_sorted_deterministic_with_nulls_and_metadata(tmp_path):
+    frame = boundaries(("130000", "110000", "120000"))
+    # A clockwise exterior ring: RFC 7946 wants counter-clockwise.
+    frame.loc[0, "geometry"] = Polygon([(100, 30), (100, 31), (101, 31), (101, 30)])
+    result = view(frame)
+    text = to_geojson(result)
+    assert text == to_geojson(view(frame))
+    data = json.loads(text)
+    assert "crs" not in data
+    assert [f["properties"]["adcode"] for f in data["features"]] == ["110000", "120000", "130000"]
+    props = {f["properties"]["adcode"]: f["properties"] for f in data["features"]}
+    assert props["110000"]["value"] == -2 and props["110000"]["target"] == 9
+    assert props["110000"]["as_of"] == "2024-01-01" and props["110000"]["source"].startswith("pub")
+    assert props["120000"]["value"] is None and props["120000"]["count"] is None
+    assert data["rollout_mapper"]["rule"] == "population_share" and data["rollout_mapper"]["derived"]
+    for f in data["features"]:
+        ring = shapely.geometry.shape(f["geometry"]).exterior
+        assert ring.is_ccw
+    path = tmp_path / "out.geojson"
+    path.write_text(text, encoding="utf-8")
+    back = gpd.read_file(path)
+    assert list(back["adcode"]) == ["110000", "120000", "130000"]
+    # 110000 was built second: the square 101..102 E, 30..31 N, lon first.
+    assert back.geometry.iloc[0].bounds == (101.0, 30.0, 102.0, 31.0)
+
+
+def test_selection_exports_only_the_selected_provinces():
+    result = view()
+    data = json.loads(to_geojson(result, select(result.frame, ["120000"])))
+    assert [f["id"] for f in data["features"]] == ["120000"]
+
+
+def test_csv_neutralises_formulas_but_geojson_keeps_raw_values():
+    payload = "=HYPERLINK(\"http://evil\",\"x\")"
+    result = view(source=payload)
+    csv_text = to_csv(result)
+    assert "'=HYPERLINK" in csv_text
+    assert json.loads(to_geojson(result))["features"][0]["properties"]["source"].startswith(payload)
+
+
+def test_neutralise_formula_cases():
+    assert neutralise_formula("+1") == "'+1"
+    assert neutralise_formula("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise_formula("\tx") == "'\tx"
+    assert neutralise_formula("Beijing") == "Beijing"
+    assert neutralise_formula(-5.0) == -5.0  # numbers are numbers, not formulas

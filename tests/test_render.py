@@ -1,0 +1,60 @@
+import json
+import re
+
+from geo.classify import classify
+from geo.render import MAP_PROPERTIES, build_map, escape, map_features
+from geo.view import ViewSpec, build_view
+from tests.helpers import boundaries, observations, targets
+
+PAYLOAD = "<img src=x onerror=alert(1)>{{ 7*7 }}{% if 1 %}X{% endif %}{# c #}${1+1}`\\"
+
+
+def payload_view():
+    obs = observations([("110000", "bs5g", 5, "2024-01-01"), ("110000", "population", 10, "2024-12-31")])
+    obs.loc[0, "source_publisher"] = PAYLOAD
+    frame = boundaries()
+    frame.loc[0, "name_en"] = PAYLOAD
+    frame["secret_column"] = "must-not-reach-the-map"
+    return build_view(ViewSpec("bs5g", "value"), boundaries=frame, observations=obs,
+                      targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
+
+
+def test_escape_neutralises_html_jinja_js_template_and_backslash():
+    out = escape(PAYLOAD)
+    for dangerous in ("<", ">", "{", "}", "$", "`", "\\"):
+        assert dangerous not in out
+    assert "&lt;img" in out
+
+
+def test_payload_survives_rendering_as_inert_text():
+    result = payload_view()
+    c = classify(result.frame["value"])
+    page = build_map(result, c).get_root().render()
+    tooltips = [json.loads(t) for t in re.findall(r'"tooltip": ("(?:[^"\\]|\\.)*")', page)]
+    # Neither Jinja pass evaluated the payload (it would read 49 / X), and it is there, escaped,
+    # for the tooltip to show as text.
+    assert any(escape(PAYLOAD) in t for t in tooltips), tooltips
+    assert "<img src=x" not in page
+
+
+def test_only_allow_listed_properties_reach_the_map():
+    result = payload_view()
+    data = map_features(result, classify(result.frame["value"]))
+    assert all(tuple(f["properties"]) == MAP_PROPERTIES for f in data["features"])
+    assert "must-not-reach-the-map" not in json.dumps(data)
+
+
+def test_tooltip_shows_value_unit_as_of_and_source_and_no_data():
+    result = payload_view()
+    data = map_features(result, classify(result.frame["value"]))
+    by_code = {f["properties"]["adcode"]: f["properties"]["tooltip"] for f in data["features"]}
+    assert "as of 2024-01-01" in by_code["110000"] and "base stations" in by_code["110000"]
+    assert "no data" in by_code["120000"]
+
+
+def test_map_has_legend_with_no_data_class_and_fits_selection():
+    result = payload_view()
+    page = build_map(result, classify(result.frame["value"]), selected=["120000"]).get_root().render()
+    assert "no data" in page and "#d9d9d9" in page
+    # Province 120000 is the square 101..102 E, 30..31 N.
+    assert re.search(r"fitBounds\(\s*\[\[30\.0, 101\.0\], \[31\.0, 102\.0\]\]", page)

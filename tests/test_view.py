@@ -1,0 +1,65 @@
+import math
+
+import pytest
+
+from geo.view import ViewSpec, build_view, select, sum_over_provinces
+from tests.helpers import boundaries, observations, targets
+
+OBS = [("110000", "bs5g", 100, "2024-06-30"), ("120000", "bs5g", 40, "2020-12-31"),
+       ("100000", "bs5g", 1000, "2025-12-31"),
+       ("110000", "population", 2000, "2024-12-31"), ("120000", "population", 1000, "2020-12-31"),
+       ("120000", "population", 1100, "2024-12-31"), ("130000", "population", 1000, "2024-12-31"),
+       ("110000", "land_area", 20000, "2016"), ("120000", "land_area", 10000, "2016"),
+       ("130000", "land_area", 5000, "2016")]
+TARGETS = [("national", "100000", "bs5g", "count", 400, 2025)]
+
+
+def run(view, **kw):
+    spec = ViewSpec("bs5g", view, kw.pop("as_of", "2025-12-31"), None, kw.pop("stale", 24))
+    return build_view(spec, boundaries=boundaries(), observations=observations(OBS), targets=targets(TARGETS))
+
+
+def test_value_view_keeps_each_provinces_own_date_and_no_data_for_missing():
+    r = run("value")
+    f = r.frame.set_index("adcode")
+    assert f.loc["110000", "value"] == 100 and f.loc["110000", "as_of"] == "2024-06-30"
+    assert math.isnan(f.loc["130000", "value"])  # no figure: no data, not 0
+    assert f.loc["120000", "stale"] and not f.loc["110000", "stale"]
+    assert r.national["value"] == 1000 and r.national["as_of"] == "2025-12-31"
+    assert not r.derived
+
+
+def test_per_10k_people_uses_population_of_the_figures_year():
+    f = run("per_10k_people").frame.set_index("adcode")
+    assert f.loc["110000", "value"] == pytest.approx(100 / 2000)
+    assert f.loc["120000", "value"] == pytest.approx(40 / 1000)  # 2020 population, not 2024
+    assert f.loc["120000", "population_year"] == "2020"
+
+
+def test_per_10k_km2():
+    f = run("per_10k_km2").frame.set_index("adcode")
+    assert f.loc["120000", "value"] == pytest.approx(40 / 10000 * 10000)
+
+
+def test_gap_and_attainment_against_population_share_target():
+    gap = run("gap")
+    f = gap.frame.set_index("adcode")
+    # 2024 populations 2000, 1100, 1000 share 400.
+    assert f.loc["110000", "target"] == pytest.approx(400 * 2000 / 4100)
+    assert f.loc["110000", "value"] == pytest.approx(100 - 400 * 2000 / 4100)
+    assert math.isnan(f.loc["130000", "value"])  # target but no figure: no gap
+    assert gap.derived and gap.rule == "population_share"
+    att = run("attainment").frame.set_index("adcode")
+    assert att.loc["110000", "value"] == pytest.approx(100 * 100 / (400 * 2000 / 4100))
+
+
+def test_select_by_region_and_province_and_sum_over_provinces():
+    frame = run("value").frame
+    assert list(select(frame, ["120000", "110000"])["adcode"]) == ["110000", "120000"]
+    assert len(select(frame, regions=["Central"])) == 0
+    assert sum_over_provinces(frame) == (140.0, 2)
+
+
+def test_bad_view_is_refused():
+    with pytest.raises(ValueError, match="unknown view"):
+        run("density")
