@@ -11,14 +11,15 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import datasets, export, regions
+from geo.assets import STREAMLIT_VENDOR_URL
 from geo.classify import SCHEMES, classify
 from geo.metrics import METRICS, VIEWS
 from geo.render import build_map, format_value, legend_entries
 from geo.targets import RULES, rules_for
 from geo.view import ViewSpec, build_view, select, sum_over_provinces
 
-# Served by Streamlit's static file serving (server.enableStaticServing): no CDN, works offline.
-ASSET_BASE_URL = "app/static/vendor"
+# Leaflet is served by the app itself (static/vendor): no CDN, the map works offline.
+ASSET_BASE_URL = STREAMLIT_VENDOR_URL
 TABLE_COLUMNS = ["adcode", "name_zh", "name_en", "region", "value", "unit", "count", "as_of", "stale",
                  "target", "target_year", "gap", "attainment", "source"]
 

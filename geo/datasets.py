@@ -10,13 +10,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from . import boundaries, facilities, observations, regions, targets
+from . import boundaries, facilities, observations, targets
 from .metrics import METRICS
-
-# Registries that list every national facility of their kind: a mainland province absent from
-# them has none (a sourced zero). They do not cover Taiwan, Hong Kong or Macau: no data there.
-MAINLAND = [p.adcode for p in regions.provinces() if p.region]
-
 
 @dataclass
 class Inputs:
@@ -28,22 +23,27 @@ class Inputs:
 
 
 def facility_observations(registry: pd.DataFrame) -> pd.DataFrame:
+    """Per-province facility counts from the spatial join, as observations.
+
+    The registries list every national facility of their kind, so a mainland province with none
+    has a sourced zero; they do not cover Taiwan, Hong Kong or Macau (NA: no data there).
+    """
     frames = []
     for metric in METRICS.values():
         if metric.basis != "facilities":
             continue
         counts = facilities.count_by_province(registry, metric.facility_kinds)
-        kinds = registry[registry["kind"].isin(metric.facility_kinds)]
-        as_of = max(str(a) for a in kinds["as_of"] if str(a).strip()) if len(kinds) else ""
-        full = pd.DataFrame({"adcode": MAINLAND}).merge(counts[["adcode", "count"]], on="adcode", how="left")
-        full["count"] = full["count"].fillna(0)
-        full["as_of"] = as_of
-        frames.append(observations.from_counts(
-            full, metric.key, metric.unit,
+        counts = counts[counts["count"].notna()].reset_index(drop=True)
+        title = (f"count of {', '.join(metric.facility_kinds)} per province; each facility keeps its "
+                 "own source in data/facilities.csv")
+        missing = counts["listed_not_located"].fillna(0).astype(int)
+        frame = observations.from_counts(
+            counts, metric.key, metric.unit,
             source_publisher="derived: spatial join of located facilities (data/facilities.csv)",
-            source_title=f"count of {', '.join(metric.facility_kinds)} per province; each facility "
-                         "keeps its own source in data/facilities.csv",
-            note="a province not in the registry has none (the registry lists all national facilities)"))
+            source_title=title)
+        frame["source_title"] = [title + (f" ({n} listed here could not be located: the count is a "
+                                          "lower bound)" if n else "") for n in missing]
+        frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 

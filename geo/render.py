@@ -183,9 +183,21 @@ def facility_popup(row: pd.Series) -> str:
     return "<br>".join(parts)
 
 
+# Each row of a facility layer is [lat, lon, popup html, colour, tooltip html]; the strings are
+# escaped before they get here. Leaflet's own bindPopup/bindTooltip are used rather than
+# folium.Popup, which needs jQuery to parse its HTML.
+_FACILITY_MARKER = """function (row) {
+    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
+        {radius: 6, color: '#fff', weight: 1, fillColor: row[3], fillOpacity: 0.95});
+    marker.bindTooltip(row[4]);
+    marker.bindPopup(row[2], {maxWidth: 320});
+    return marker;
+}"""
+
+
 def facility_layers(facilities: pd.DataFrame) -> list:
     """One toggleable, clustered point layer per facility kind (located facilities only)."""
-    from folium.plugins import MarkerCluster
+    from folium.plugins import FastMarkerCluster
 
     layers = []
     located = facilities[pd.to_numeric(facilities["lon"], errors="coerce").notna()]
@@ -193,14 +205,10 @@ def facility_layers(facilities: pd.DataFrame) -> list:
         rows = located[located["kind"] == kind]
         if rows.empty:
             continue
-        cluster = MarkerCluster(name=escape(f"{name} ({len(rows)})"), show=kind != "high_tech_zone")
-        for _, row in rows.iterrows():
-            folium.CircleMarker(
-                location=[float(row["lat"]), float(row["lon"])], radius=6, color="#fff", weight=1,
-                fill=True, fill_color=colour, fill_opacity=0.95,
-                tooltip=folium.Tooltip(escape(row["name_zh"])),
-                popup=folium.Popup(facility_popup(row), max_width=320)).add_to(cluster)
-        layers.append(cluster)
+        data = [[float(r["lat"]), float(r["lon"]), facility_popup(r), colour, escape(r["name_zh"])]
+                for _, r in rows.iterrows()]
+        layers.append(FastMarkerCluster(data, callback=_FACILITY_MARKER, name=escape(f"{name} ({len(rows)})"),
+                                        show=kind != "high_tech_zone"))
     return layers
 
 

@@ -63,12 +63,13 @@ def build_view(spec: ViewSpec, *, boundaries: gpd.GeoDataFrame, observations: pd
     frame["metric"], frame["view"] = metric.key, spec.view
 
     latest = latest_at(observations, metric.key, date)
-    provincial = latest[latest["adcode"] != NATIONAL].set_index("adcode")
-    frame["count"] = frame["adcode"].map(provincial["value"])
-    frame["as_of"] = frame["adcode"].map(provincial["as_of"])
-    frame["source"] = frame["adcode"].map(provincial.apply(source_text, axis=1)
-                                          if len(provincial) else pd.Series(dtype=str))
-    age = (date - frame["adcode"].map(provincial["as_of_date"])).dt.days
+    provincial = latest[latest["adcode"] != NATIONAL]
+    figures = pd.DataFrame({
+        "adcode": provincial["adcode"], "count": provincial["value"].astype("float64"),
+        "as_of": provincial["as_of"], "as_of_date": provincial["as_of_date"],
+        "source": [source_text(row) for _, row in provincial.iterrows()]})
+    frame = frame.merge(figures, on="adcode", how="left")
+    age = (date - pd.to_datetime(frame.pop("as_of_date"))).dt.days
     frame["stale"] = (age > spec.stale_after_months * 30.44).where(frame["count"].notna())
 
     frame = frame.join(_population_matching(observations, frame, date.year))

@@ -1,0 +1,119 @@
+"""Drive the real app.py with Streamlit's AppTest.
+
+The map component (st_folium) and the download buttons are patched at library level: the fakes
+record the folium map and the bytes offered for download, and the fake map can report a click.
+"""
+import json
+from pathlib import Path
+
+import pytest
+import streamlit
+import streamlit_folium
+from streamlit.testing.v1 import AppTest
+
+
+class Recorder:
+    def __init__(self):
+        self.maps, self.downloads, self.click = [], {}, None
+
+    def st_folium(self, m, **kwargs):
+        self.maps.append(m)
+        assert kwargs.get("returned_objects") == ["last_active_drawing"]  # cheap reruns
+        if self.click:
+            return {"last_active_drawing": {"properties": {"adcode": self.click}}}
+        return {"last_active_drawing": None}
+
+    def download_button(self, label, data, file_name=None, mime=None, **kwargs):
+        self.downloads[file_name.rsplit(".", 1)[1]] = data
+        return False
+
+    def geojson(self):
+        return json.loads(self.downloads["geojson"])
+
+
+@pytest.fixture
+def app(monkeypatch):
+    rec = Recorder()
+    monkeypatch.setattr(streamlit_folium, "st_folium", rec.st_folium)
+    monkeypatch.setattr(streamlit, "download_button", rec.download_button)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at, rec
+
+
+def test_default_view_is_5g_counts_with_sources_for_all_provinces(app):
+    at, rec = app
+    data = rec.geojson()
+    assert len(data["features"]) == 34
+    props = {f["id"]: f["properties"] for f in data["features"]}
+    assert props["110000"]["metric"] == "bs5g" and props["110000"]["view"] == "value"
+    assert props["110000"]["value"] > 0 and props["110000"]["as_of"] and props["110000"]["source"]
+    assert props["220000"]["value"] is None  # Jilin: no sourced figure
+    assert any("National figure" in m.label for m in at.metric)
+    assert "110000" in rec.downloads["csv"]
+
+
+def test_switching_metric_and_view_changes_what_is_downloaded(app):
+    at, rec = app
+    at.selectbox(key="metric").select("high_tech_zones").run()
+    at.selectbox(key="view").select("per_10k_people").run()
+    assert not at.exception
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["320000"]["metric"] == "high_tech_zones" and props["320000"]["view"] == "per_10k_people"
+    assert props["320000"]["derived"] is True
+    assert props["320000"]["value"] == pytest.approx(props["320000"]["count"] / props["320000"]["population_10k"])
+
+
+def test_province_filter_limits_table_and_downloads(app):
+    at, rec = app
+    at.multiselect(key="provinces").select("440000").select("110000").run()
+    assert [f["id"] for f in rec.geojson()["features"]] == ["110000", "440000"]
+    assert len(at.dataframe[0].value) == 2
+    assert rec.downloads["csv"].count("\n") == 3  # header + 2 rows
+
+
+def test_region_filter(app):
+    at, rec = app
+    at.multiselect(key="regions").select("Northeast").run()
+    assert [f["id"] for f in rec.geojson()["features"]] == ["210000", "220000", "230000"]
+
+
+def test_click_on_the_map_selects_the_province(app):
+    at, rec = app
+    rec.click = "310000"
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="provinces").value == ["310000"]
+    assert [f["id"] for f in rec.geojson()["features"]] == ["310000"]
+
+
+def test_gap_view_of_5g_has_rule_target_and_diverging_meaning(app):
+    at, rec = app
+    at.selectbox(key="view").select("gap").run()
+    data = rec.geojson()
+    assert data["rollout_mapper"]["rule"] == "population_share"
+    props = {f["id"]: f["properties"] for f in data["features"]}
+    beijing = props["110000"]
+    assert beijing["value"] == pytest.approx(beijing["count"] - beijing["target"])
+    assert "population" in beijing["rule"] and "4.5" not in beijing["target_source"][:0]
+    at.selectbox(key="rule").select("per_capita").run()
+    assert rec.geojson()["rollout_mapper"]["rule"] == "per_capita"
+
+
+def test_digital_parks_say_no_list_and_show_the_allocated_target(app):
+    at, rec = app
+    at.selectbox(key="metric").select("digital_parks").run()
+    assert any("no list of designated parks" in i.value for i in at.info)
+    at.selectbox(key="view").select("target").run()
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["110000"]["count"] is None  # no parks published: no data, not 0
+    assert props["110000"]["value"] > 0 and props["110000"]["target_year"] == "2027"
+
+
+def test_metric_without_a_target_says_so_in_gap_view(app):
+    at, rec = app
+    at.selectbox(key="metric").select("computing_centres").run()
+    at.selectbox(key="view").select("gap").run()
+    assert any("No quantitative target" in i.value for i in at.info)
+    assert all(f["properties"]["value"] is None for f in rec.geojson()["features"])

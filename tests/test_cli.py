@@ -1,0 +1,40 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geo.__main__ import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_export_writes_the_selected_provinces(tmp_path):
+    out = tmp_path / "out.geojson"
+    assert main(["export", "--metric", "bs5g", "--view", "gap", "--as-of", "2025-12-31",
+                 "--provinces", "310000,北京", "--out", str(out)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [f["id"] for f in data["features"]] == ["110000", "310000"]
+    assert data["rollout_mapper"]["view"] == "gap"
+
+
+def test_export_csv_by_suffix(tmp_path):
+    out = tmp_path / "out.csv"
+    assert main(["export", "--regions", "Northeast", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("adcode,name_zh")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["export", "--metric", "bogus", "--out", "x.geojson"], "invalid choice"),
+    (["export", "--view", "density", "--out", "x.geojson"], "invalid choice"),
+    (["export", "--as-of", "yesterday", "--out", "x.geojson"], "bad argument"),
+    (["export", "--provinces", "Atlantis", "--out", "x.geojson"], "Atlantis"),
+    (["export", "--regions", "South", "--out", "x.geojson"], "unknown region"),
+])
+def test_bad_arguments_give_one_line_and_non_zero_exit(args, message, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "geo", *args], cwd=tmp_path, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
