@@ -81,30 +81,18 @@ classification = classify(result.frame["value"], scheme, k, centre)
 
 st.title("China's digital-infrastructure rollout, by province")
 st.caption(f"{result.metric.label} · {VIEWS[view_key].label} · figures as of {as_of.isoformat()} or earlier "
-           f"(each province shows its own date) · unit: {result.unit}")
-for note in result.notes:
-    st.info(note, icon="ℹ️")
-if VIEWS[view_key].needs_target or result.rule:
-    st.markdown(f"**Target rule:** `{result.rule or 'none'}`: {result.rule_label}. Targets per province "
-                "are derived from the national target; gaps and attainment are derived.")
-
-national = result.national
-total, n_with = sum_over_provinces(shown)
-c1, c2, c3 = st.columns(3)
-c1.metric("National figure", format_value(national["value"], "value") if national else "no data",
-          help=f"as of {national['as_of']}; {national['source']}" if national else "no national figure")
-c2.metric(f"Sum over {n_with} shown provinces with data", format_value(total, "value") if total else "no data")
-c3.metric("Provinces shown / with data", f"{len(shown)} / {n_with}")
-if national and total is not None:
-    st.caption("The national figure and the sum over provinces differ: provincial figures have different "
-               "as-of dates (many are years old), several provinces publish no figure (no data, not 0), "
-               "and national totals are reported separately by MIIT.")
+           f"(each province shows its own date; older than {stale_months} months is marked stale) · "
+           f"unit: {result.unit}")
+if result.rule:
+    st.caption(f"Target rule `{result.rule}`: {result.rule_label}. Targets per province, gaps and "
+               "attainment are derived.")
 
 left, right = st.columns([3, 2])
 with left:
     m = build_map(result, classification, selected=selected, facilities=data.facilities,
                   hubs=data.hubs, basemap=basemap, asset_base_url=ASSET_BASE_URL)
-    out = st_folium(m, key="map", height=580, use_container_width=True,
+    # Only the clicked feature comes back: panning and zooming do not rerun the script.
+    out = st_folium(m, key="map", height=560, use_container_width=True,
                     returned_objects=["last_active_drawing"])
     drawing = (out or {}).get("last_active_drawing") or {}
     clicked = (drawing.get("properties") or {}).get("adcode")
@@ -113,18 +101,34 @@ with left:
         st.session_state["clicked_adcode"] = clicked
         st.rerun()
     st.caption("Legend: " + " · ".join(label for _, label in legend_entries(result, classification))
-               + f" ({result.unit}). Grey = no data.")
+               + f" ({result.unit}). Grey = no data: no sourced figure, not zero.")
 with right:
-    st.subheader("Selected provinces")
-    st.dataframe(shown[TABLE_COLUMNS], hide_index=True, use_container_width=True, height=460,
+    national = result.national
+    total, n_with = sum_over_provinces(shown)
+    c1, c2 = st.columns(2)
+    c1.metric("National figure", format_value(national["value"], "value") if national else "no data",
+              help=f"as of {national['as_of']}; {national['source']}" if national else "no national figure")
+    c2.metric(f"Sum of {n_with} of {len(shown)} provinces", format_value(total, "value") if total else "no data",
+              help="Only provinces with a sourced figure are summed.")
+    st.dataframe(shown[TABLE_COLUMNS], hide_index=True, use_container_width=True, height=380,
                  column_config={"value": st.column_config.NumberColumn(result.unit, format="%.2f"),
                                 "attainment": st.column_config.NumberColumn("attainment", format="percent"),
                                 "stale": st.column_config.CheckboxColumn("stale")})
     stem = f"rollout_{metric}_{view_key}_{as_of.isoformat()}"
-    st.download_button("Download GeoJSON", export.to_geojson(result, shown), f"{stem}.geojson",
-                       "application/geo+json", key="download_geojson")
-    st.download_button("Download CSV", export.to_csv(result, shown), f"{stem}.csv", "text/csv",
-                       key="download_csv")
+    d1, d2 = st.columns(2)
+    with d1:
+        st.download_button("Download GeoJSON", export.to_geojson(result, shown), f"{stem}.geojson",
+                           "application/geo+json", key="download_geojson")
+    with d2:
+        st.download_button("Download CSV", export.to_csv(result, shown), f"{stem}.csv", "text/csv",
+                           key="download_csv")
+
+for note in result.notes:
+    st.info(note, icon="ℹ️")
+if national and total is not None:
+    st.caption("Why the national figure and the sum over provinces differ: provincial figures have "
+               "different as-of dates (many are years old), several provinces publish no figure (no "
+               "data, not 0), and MIIT reports the national total separately.")
 
 with st.expander("Sources, targets and facilities"):
     st.dataframe(shown[["adcode", "name_en", "as_of", "source", "target_source"]], hide_index=True,

@@ -143,7 +143,8 @@ def build_map(result: ViewResult, classification: Classification, *, selected=()
     folium.GeoJson(
         data, name=escape(f"{result.metric.label}: {result.unit}"), style_function=style,
         highlight_function=lambda f: {"weight": 3, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True,
+                                      style="max-width: 340px; white-space: normal; font-size: 12px;"),
         zoom_on_click=False).add_to(m)
     if facilities is not None and len(facilities):
         for layer in facility_layers(facilities):
@@ -152,12 +153,11 @@ def build_map(result: ViewResult, classification: Classification, *, selected=()
         hub_layer(result, hubs).add_to(m)
     m.add_child(Legend(legend_html(result, classification)))
     if (facilities is not None and len(facilities)) or (hubs is not None and len(hubs)) or basemap:
-        folium.LayerControl(collapsed=False).add_to(m)
-    frame = result.frame if not selected else result.frame[result.frame["adcode"].isin(selected)]
-    if len(frame):
-        minx, miny, maxx, maxy = frame.total_bounds
+        folium.LayerControl(collapsed=True).add_to(m)
+    if selected:
+        minx, miny, maxx, maxy = result.frame[result.frame["adcode"].isin(selected)].total_bounds
         m.fit_bounds([[miny, minx], [maxy, maxx]])
-    else:
+    else:  # the mainland, not the far South China Sea islets that would shrink it
         m.fit_bounds(CHINA_BOUNDS)
     if asset_base_url is not None:
         from .assets import localise
@@ -207,9 +207,25 @@ def facility_layers(facilities: pd.DataFrame) -> list:
             continue
         data = [[float(r["lat"]), float(r["lon"]), facility_popup(r), colour, escape(r["name_zh"])]
                 for _, r in rows.iterrows()]
-        layers.append(FastMarkerCluster(data, callback=_FACILITY_MARKER, name=escape(f"{name} ({len(rows)})"),
-                                        show=kind != "high_tech_zone"))
+        n_facilities = rows["facility_id"].nunique()
+        label = f"{name} ({n_facilities})" if n_facilities == len(rows) else \
+            f"{name} ({n_facilities}, at {len(rows)} sites)"
+        shown = kind != "high_tech_zone"  # 174 points: listed in the layer control, off at first
+        cluster = FastMarkerCluster(data, callback=_FACILITY_MARKER, name=escape(label), show=shown)
+        if not shown:
+            cluster.add_child(HiddenOnOpen())
+        layers.append(cluster)
     return layers
+
+
+class HiddenOnOpen(MacroElement):
+    """Take its parent layer off the map once drawn: FastMarkerCluster ignores `show=False`."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent._parent.get_name() }}.removeLayer({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
 
 
 def hub_layer(result: ViewResult, hubs: pd.DataFrame) -> folium.FeatureGroup:
