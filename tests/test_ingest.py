@@ -1,0 +1,474 @@
+"""Users' own tables: reading bytes, recognising columns, and accounting for every line."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import datetime
+
+import openpyxl
+import pytest
+
+from geo.errors import InputError
+from geo.ingest import (Limits, guess_columns, ingest_counts, ingest_targets, parse_as_of,
+                        read_points, read_table, summary)
+
+
+def _csv(text: str, encoding: str = "utf-8") -> bytes:
+    return text.encode(encoding)
+
+
+def _counts(text: str, encoding: str = "utf-8", **kwargs):
+    table = read_table(_csv(text, encoding), "t.csv")
+    return ingest_counts(table, province_col=kwargs.pop("province_col", "省份"),
+                         value_col=kwargs.pop("value_col", "基站数"), **kwargs)
+
+
+def _by_line(report):
+    return {row.line: row for row in report.itertuples()}
+
+
+def _xlsx(rows, formats=None) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    for ref, fmt in (formats or {}).items():
+        sheet[ref].number_format = fmt
+    book.create_sheet("second").append(["省份", "基站数"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- encodings and delimiters
+
+SIMPLE = "省份,基站数\r\n北京,12\r\n广东,34\r\n"
+
+
+@pytest.mark.parametrize("data, encoding", [
+    (SIMPLE.encode("utf-8"), "utf-8"),
+    (b"\xef\xbb\xbf" + SIMPLE.encode("utf-8"), "utf-8-sig"),
+    (SIMPLE.encode("gbk"), "gb18030"),
+    (SIMPLE.encode("gb18030"), "gb18030"),
+    (b"\xff\xfe" + SIMPLE.replace(",", "\t").encode("utf-16-le"), "utf-16"),
+    (b"\xfe\xff" + SIMPLE.replace(",", "\t").encode("utf-16-be"), "utf-16"),
+])
+def test_encodings_are_decoded_strictly_and_named(data, encoding):
+    table = read_table(data, "t.csv")
+    assert table.encoding == encoding
+    assert table.header == ["省份", "基站数"]
+    assert table.rows == [(2, ["北京", "12"]), (3, ["广东", "34"])]
+
+
+def test_gbk_text_is_not_misread_as_utf8_with_replacements():
+    table = read_table("省份,基站数\n陕西,1\n".encode("gbk"), "t.csv")
+    assert table.rows[0][1][0] == "陕西"
+    assert "\ufffd" not in "".join(table.header)
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "empty"), (b"   \r\n\r\n", "empty"), (b"\xef\xbb\xbf", "empty"),
+    (b"a,b\x00c\n1,2\n", "NUL"), (b"\x01\x02\x03\x04,\x05\n\x06,\x07\n", "control character"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", ".xls"), (b"%PDF-1.4", "PDF"),
+    (b"<OGRVRTDataSource><OGRVRTLayer/></OGRVRTDataSource>", "XML"),
+    ("省份,基站数\n".encode("utf-8"), "no data rows"),
+    ("标题\n\n省份,基站数,\n\n注：无\n".encode("gbk"), "no data rows"),
+    (b"just one column\nanother\n", "no header row"),
+    (b'{"type": "FeatureCollection"}', "JSON"),
+])
+def test_unreadable_files_get_a_clear_message(data, words):
+    with pytest.raises(InputError) as err:
+        read_table(data, "upload.csv")
+    assert words in str(err.value)
+    assert "upload.csv" in str(err.value)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_delimiters_are_sniffed(delimiter):
+    text = f"省份{delimiter}基站数{delimiter}来源\n北京{delimiter}\"1,234\"{delimiter}a\n天津{delimiter}5{delimiter}b\n"
+    table = read_table(text.encode(), "t.csv")
+    assert table.delimiter == delimiter
+    assert table.rows[0][1] == ["北京", "1,234", "a"]
+
+
+def test_trailing_delimiter_on_every_row_does_not_shift_columns():
+    result = _counts("省份,基站数,\n北京,12,\n广东,34,\n")
+    assert list(result.values["value"]) == [12.0, 34.0]
+    assert list(result.values["adcode"]) == ["110000", "440000"]
+    assert (result.report["status"] == "joined").sum() == 2
+
+
+def test_trailing_delimiter_on_data_rows_only_is_harmless():
+    table = read_table(b"a,b\n1,2,\n3,4,\n", "t.csv")
+    assert table.header == ["a", "b"] and table.ragged == {}
+    assert table.rows == [(2, ["1", "2"]), (3, ["3", "4"])]
+
+
+def test_ragged_rows_are_kept_and_flagged():
+    result = _counts("省份,基站数,年份\n北京,1,234,2023\n天津,5\n河北,6,2023\n", as_of_col="年份")
+    rows = _by_line(result.report)
+    assert rows[2].status == "invalid_value" and "4 cells" in rows[2].reason
+    assert rows[3].status == "joined" and "2 cells" in rows[3].reason
+    assert rows[4].status == "joined" and rows[4].reason == ""
+    assert list(result.values["line"]) == [3, 4]
+
+
+def test_quoted_multiline_cell_keeps_line_numbers():
+    table = read_table(b'a,b\n"x\ny",1\nz,2\n', "t.csv")
+    assert table.rows == [(2, ["x\ny", "1"]), (4, ["z", "2"])]
+
+
+# ---------------------------------------------------------------- title, total and footnote rows
+
+def test_title_rows_blank_lines_and_footnotes_are_skipped_with_their_kind():
+    text = ("2023年各省5G基站数,,\n单位：个,,\n\n省份,基站数,\n北京,12,\n\n"
+            "注：不含港澳台,,\n数据来源：工信部,,\n1. 截至年底,,\n")
+    table = read_table(text.encode("gbk"), "t.csv")
+    assert table.header_line == 4
+    assert [(line, kind) for line, kind, _ in table.skipped] == [
+        (1, "title"), (2, "title"), (3, "blank"), (6, "blank"), (7, "footnote"), (8, "footnote"),
+        (9, "footnote")]
+
+
+def test_header_is_found_below_a_two_cell_preamble_when_it_names_known_columns():
+    text = "填报单位：某局,填报日期：2024-01-05\n省份,基站数\n北京,1\n"
+    table = read_table(text.encode(), "t.csv")
+    assert table.header == ["省份", "基站数"] and table.header_line == 2
+
+
+def test_a_data_cell_that_reads_like_a_column_name_does_not_move_the_header():
+    text = "A,B\n甲,1\n乙,2\n丙,3\n名称,4\n"
+    table = read_table(text.encode(), "t.csv")
+    assert table.header == ["A", "B"] and [line for line, _ in table.rows] == [2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("name", ["合计", "全国", "总计", "Total", "national", "全国合计", "100000",
+                                  "东部地区", "其中：西部"])
+def test_totals_are_aggregate_rows_not_provinces(name):
+    result = _counts(f"省份,基站数\n北京,1\n{name},99\n")
+    assert _by_line(result.report)[3].status == "aggregate_row"
+    assert list(result.values["adcode"]) == ["110000"]
+
+
+def test_a_national_total_is_compared_with_the_joined_sum():
+    result = _counts("省份,基站数\n北京,1\n天津,2\n合计,4\n")
+    assert any("is 4" in note and "sum to 3" in note for note in result.notes)
+
+
+# ---------------------------------------------------------------- names and codes in a table
+
+@pytest.mark.parametrize("name, adcode", [
+    ("北京市", "110000"), ("Beijing", "110000"), ("内蒙古", "150000"), ("Inner Mongolia", "150000"),
+    ("廣西", "450000"), ("\u3000西藏\u200b", "540000"), ("Shanxi", "140000"), ("Shaanxi", "610000"),
+    ("110000", "110000"), ("110000.0", "110000"), ("11", "110000"), ("110000000000", "110000"),
+    ("CN-BJ", "110000"),
+])
+def test_name_variants_join(name, adcode):
+    result = _counts(f"省份,基站数\n{name},7\n")
+    assert list(result.values["adcode"]) == [adcode]
+
+
+@pytest.mark.parametrize("name, words, suggestion", [
+    ("吉林市", "city", "吉林省 (220000)"), ("兵团", "not a province-level unit", ""),
+    ("其他", "not a province-level unit", ""), ("中央", "not a province-level unit", ""),
+    ("440100", "prefecture or county code", "广东省 (440000)"), ("广东省广州市", "not a known", ""),
+    ("", "no province name", ""),
+])
+def test_non_provinces_are_unmatched_with_a_reason_and_suggestions_never_applied(
+        name, words, suggestion):
+    result = _counts(f"省份,基站数\n{name},7\n北京,1\n")
+    row = _by_line(result.report)[2]
+    assert row.status == "unmatched"
+    assert words in row.reason
+    assert suggestion in row.suggestions
+    assert list(result.values["adcode"]) == ["110000"]
+
+
+def test_duplicates_after_normalisation_mark_every_line_and_join_none():
+    result = _counts("省份,基站数\n陕西,1\n北京,2\nShaanxi,3\n陝西省,4\n")
+    rows = _by_line(result.report)
+    assert {rows[n].status for n in (2, 4, 5)} == {"duplicate"}
+    assert "4, 5" in rows[2].reason and "2, 5" in rows[4].reason and "2, 4" in rows[5].reason
+    assert list(result.values["adcode"]) == ["110000"]
+
+
+def test_same_province_at_different_dates_is_not_a_duplicate():
+    result = _counts("省份,基站数,日期\n北京,1,2022\n北京,2,2023年底\n", as_of_col="日期")
+    assert list(result.values["as_of"]) == ["2022", "2023-12-31"]
+
+
+# ---------------------------------------------------------------- values
+
+def test_values_in_every_shape_and_missing_markers():
+    text = ("省份,基站数\n北京,\"1,234\"\n天津,1，234\n河北,１２３４\n山西,0.1234万\n内蒙古,1.234E+03\n"
+            "辽宁,-\n吉林,—\n黑龙江,暂无\n上海,N/A\n江苏,\n")
+    result = _counts(text)
+    assert list(result.values["value"]) == [1234.0] * 5
+    statuses = _by_line(result.report)
+    assert [statuses[n].status for n in range(7, 12)] == ["no_data"] * 5
+    assert all(statuses[n].value != statuses[n].value for n in range(7, 12))  # NaN, not 0
+
+
+@pytest.mark.parametrize("raw, words", [("-5", "negative"), ("\u22125", "negative"),
+                                        ("12%", "percentage"), ("abc", "not a number"),
+                                        ("1000-2000", "range")])
+def test_invalid_counts_name_the_row(raw, words):
+    result = _counts(f"省份,基站数\n北京,1\n广东,{raw}\n")
+    row = _by_line(result.report)[3]
+    assert row.status == "invalid_value"
+    assert words in row.reason and "line 3" in row.reason
+    assert list(result.values["adcode"]) == ["110000"]
+
+
+def test_qualified_values_need_an_explicit_yes():
+    text = "省份,基站数\n北京,约1200\n广东,1200+\n"
+    refused = _counts(text)
+    assert summary(refused.report)["invalid_value"] == 2 and refused.values.empty
+    accepted = _counts(text, allow_qualified=True)
+    assert list(accepted.values["value"]) == [1200.0, 1200.0]
+    assert "qualified" in _by_line(accepted.report)[2].reason
+
+
+def test_unit_in_header_is_applied_and_said():
+    result = _counts("省份,基站数（万个）\n北京,1.2\n", value_col="基站数（万个）")
+    assert list(result.values["value"]) == [12000.0]
+    assert "10,000" in result.notes[0] and "万个" in _by_line(result.report)[2].reason
+    as_written = _counts("省份,基站数（万个）\n北京,1.2\n", value_col="基站数（万个）", multiplier=1)
+    assert list(as_written.values["value"]) == [1.2]
+
+
+def test_percent_column_is_not_a_count():
+    result = _counts("省份,占比(%)\n北京,12\n", value_col="占比(%)")
+    assert _by_line(result.report)[2].status == "invalid_value"
+
+
+def test_defaults_and_columns_for_as_of_and_source():
+    result = _counts("省份,基站数,来源\n北京,1,\n天津,2,统计局\n", source_col="来源",
+                     default_as_of="2023-12", default_source="用户上传")
+    assert list(result.values.columns) == ["adcode", "value", "as_of", "source", "line"]
+    assert list(result.values["source"]) == ["用户上传", "统计局"]
+    assert list(result.values["as_of"]) == ["2023-12", "2023-12"]
+
+
+@pytest.mark.parametrize("text, iso", [("2023", "2023"), ("2023年", "2023"), ("2023-6", "2023-06"),
+                                       ("2023年6月", "2023-06"), ("2023/6/30", "2023-06-30"),
+                                       ("2023年6月30日", "2023-06-30"), ("2023年底", "2023-12-31")])
+def test_as_of_shapes(text, iso):
+    assert parse_as_of(text) == (iso, "")
+
+
+@pytest.mark.parametrize("text", ["2023-13", "2023-02-30", "去年", "Q2"])
+def test_bad_as_of(text):
+    assert parse_as_of(text)[0] is None and "not a date" in parse_as_of(text)[1]
+
+
+def test_a_missing_column_is_an_error_that_lists_the_header():
+    table = read_table(SIMPLE.encode(), "mine.csv")
+    with pytest.raises(InputError) as err:
+        ingest_counts(table, province_col="省份", value_col="数量")
+    assert "mine.csv" in str(err.value) and "'基站数'" in str(err.value)
+
+
+def test_targets_table():
+    table = read_table("地区,目标值,目标年份,来源\n北京,3万,2025年,规划\n全国,360万,2025,规划\n天津,x1,2025,规划\n"
+                       .encode(), "t.csv")
+    roles = guess_columns(table.header)
+    result = ingest_targets(table, province_col=roles["name"], target_col=roles["target"],
+                            target_year_col=roles["target_year"], source_col=roles["source"])
+    assert list(result.values.columns) == ["adcode", "target", "target_year", "source", "line"]
+    assert result.values.to_dict("records") == [
+        {"adcode": "110000", "target": 30000.0, "target_year": "2025", "source": "规划", "line": 2}]
+    assert list(result.report["status"]) == ["skipped", "joined", "aggregate_row", "invalid_value"]
+
+
+# ---------------------------------------------------------------- column roles
+
+@pytest.mark.parametrize("header, expected", [
+    (["省份", "基站数", "日期", "数据来源"], {"name": "省份", "value": "基站数", "as_of": "日期",
+                                         "source": "数据来源"}),
+    (["Province", "Value", "As of"], {"name": "Province", "value": "Value", "as_of": "As of"}),
+    (["省（区、市）", "5G基站数（万个）"], {"name": "省（区、市）", "value": "5G基站数（万个）"}),
+    (["行政区划代码", "数量"], {"adcode": "行政区划代码", "value": "数量"}),
+    (["名称", "经度", "纬度"], {"name": "名称", "lon": "经度", "lat": "纬度"}),
+    (["name", "lng", "lat"], {"name": "name", "lon": "lng", "lat": "lat"}),
+    (["NAME", "X", "Y"], {"name": "NAME", "lon": "X", "lat": "Y"}),
+    (["地区", "目标", "目标年份"], {"name": "地区", "target": "目标", "target_year": "目标年份"}),
+])
+def test_columns_are_recognised_by_exact_synonyms(header, expected):
+    guessed = guess_columns(header)
+    assert {role: col for role, col in guessed.items() if col} == expected
+
+
+@pytest.mark.parametrize("header", [["A", "B", "C"], ["省份名字", "基站个数啊"], ["col1", "col2"]])
+def test_unrecognised_columns_are_none_never_positional(header):
+    assert set(guess_columns(header).values()) == {None}
+
+
+def test_two_columns_for_one_role_is_left_to_the_user():
+    guessed = guess_columns(["省份", "地区", "数量"])
+    assert guessed["name"] is None and guessed["value"] == "数量"
+
+
+# ---------------------------------------------------------------- xlsx and types by content
+
+def test_xlsx_first_sheet_values_only_with_row_numbers():
+    data = _xlsx([["2023年"], [], ["省份", "代码", "基站数", "占比", "日期"],
+                  ["北京", 110000, 1234.0, 0.12, datetime(2023, 12, 31)],
+                  ["广东", 440000.0, "=1+1", None, None]], formats={"D4": "0%"})
+    table = read_table(data, "upload.csv")  # the extension says csv; the content says xlsx
+    assert table.encoding == "xlsx" and table.header_line == 3
+    assert table.rows[0] == (4, ["北京", "110000", "1234", "12%", "2023-12-31"])
+    assert table.rows[1][0] == 5 and table.rows[1][1][:2] == ["广东", "440000"]
+    assert table.skipped[:2] == [(1, "title", "2023年"), (2, "blank", "")]
+
+
+def test_xlsx_over_the_uncompressed_cap_is_refused_before_reading():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "0" * 3_000_000)
+    data = buffer.getvalue()
+    assert len(data) < 100_000
+    with pytest.raises(InputError) as err:
+        read_table(data, "bomb.xlsx", limits=Limits(max_uncompressed_bytes=1_000_000))
+    assert "unpacks to 3,0" in str(err.value)
+
+
+def test_a_zip_that_is_not_a_workbook_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data.csv", "a,b\n1,2\n")
+    with pytest.raises(InputError, match="not an Excel"):
+        read_table(buffer.getvalue(), "data.xlsx")
+
+
+def test_a_csv_named_xlsx_is_read_as_csv():
+    assert read_table(SIMPLE.encode(), "data.xlsx").encoding == "utf-8"
+
+
+# ---------------------------------------------------------------- caps
+
+def test_caps_on_bytes_and_rows():
+    with pytest.raises(InputError, match="more than the limit"):
+        read_table(SIMPLE.encode(), "t.csv", limits=Limits(max_bytes=10))
+    many = "省份,基站数\n" + "北京,1\n" * 50
+    with pytest.raises(InputError, match="50 data rows"):
+        read_table(many.encode(), "t.csv", limits=Limits(max_rows=20))
+    with pytest.raises(InputError, match="columns"):
+        read_table(("a," * 30 + "\n" + "1," * 30 + "\n").encode(), "t.csv",
+                   limits=Limits(max_columns=10))
+
+
+# ---------------------------------------------------------------- the whole export
+
+def test_gbk_excel_export_with_title_units_total_and_footnote_accounts_for_every_line():
+    text = ("2023年末各省（区、市）5G基站数,,,\r\n"
+            "单位：万个,,,\r\n"
+            "省份,5G基站数,排名,\r\n"
+            "北京,3.2,5,\r\n"
+            "广东,\"32.0\",1,\r\n"
+            "陕西,5.5,,\r\n"
+            "山西,—,,\r\n"
+            "吉林市,0.3,,\r\n"
+            "新疆生产建设兵团,0.2,,\r\n"
+            "Shaanxi,5.6,,\r\n"
+            "河南,-1,,\r\n"
+            "合计,337.7,,\r\n"
+            ",,,\r\n"
+            "注：不含港澳台数据。,,,\r\n"
+            "数据来源：工业和信息化部,,,\r\n")
+    data = text.encode("gbk")
+    table = read_table(data, "export.csv")
+    assert table.encoding == "gb18030" and table.header == ["省份", "5G基站数", "排名"]
+    result = ingest_counts(table, province_col="省份", value_col="5G基站数",
+                           default_as_of="2023-12-31", default_source="工信部")
+    report = result.report
+    assert list(report["line"]) == list(range(1, 16))  # one row per input line, in order
+    by_line = _by_line(report)
+    assert [by_line[n].status for n in range(1, 16)] == [
+        "skipped", "skipped", "skipped", "joined", "joined", "duplicate", "no_data", "unmatched",
+        "unmatched", "duplicate", "invalid_value", "aggregate_row", "skipped", "skipped", "skipped"]
+    assert result.values.to_dict("records") == [
+        {"adcode": "110000", "value": 32000.0, "as_of": "2023-12-31", "source": "工信部", "line": 4},
+        {"adcode": "440000", "value": 320000.0, "as_of": "2023-12-31", "source": "工信部", "line": 5}]
+    assert summary(report) == {"joined": 2, "no_data": 1, "unmatched": 2, "aggregate_row": 1,
+                               "invalid_value": 1, "duplicate": 2, "skipped": 6}
+
+
+# ---------------------------------------------------------------- points
+
+def _geojson(features, **extra) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": features, **extra}).encode()
+
+
+def _feature(geometry, **properties):
+    return {"type": "Feature", "geometry": geometry, "properties": properties}
+
+
+def test_points_csv_goes_through_read_table():
+    frame, kind = read_points("名称,经度,纬度\n甲,116.4,39.9\n".encode("gbk"), "p.geojson")
+    assert kind == "csv"
+    assert frame.to_dict("records") == [{"line": 2, "名称": "甲", "经度": "116.4", "纬度": "39.9"}]
+
+
+def test_geojson_points_rows_and_reasons():
+    data = _geojson([
+        _feature({"type": "Point", "coordinates": [116.4, 39.9, 12.0]}, name="甲",
+                 tags=["a", 1], info={"k": "v"}, line=7, ok=True, none=None),
+        _feature({"type": "MultiPoint", "coordinates": [[113.2, 23.1], [200, 10]]}, name="乙"),
+        _feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}),
+        _feature(None),
+        _feature({"type": "Point", "coordinates": ["116", 39]}),
+    ])
+    frame, kind = read_points(data, "p.csv")
+    assert kind == "geojson"
+    assert list(frame["line"]) == [1, 2, 2, 3, 4, 5]
+    first = frame.iloc[0]
+    assert (first["lon"], first["lat"], first["problem"]) == ("116.4", "39.9", "")
+    assert (first["tags"], first["info"], first["properties.line"], first["ok"], first["none"]) == (
+        '["a", 1]', '{"k": "v"}', "7", "true", "")
+    assert list(frame["part"]) == ["", "1", "2", "", "", ""]
+    problems = list(frame["problem"])
+    assert problems[1] == "" and "outside" in problems[2]
+    assert "Polygon" in problems[3] and "no geometry" in problems[4] and "not" in problems[5]
+    assert all(isinstance(v, str) for v in frame.drop(columns="line").to_numpy().ravel())
+
+
+@pytest.mark.parametrize("crs", ["urn:ogc:def:crs:OGC:1.3:CRS84", "EPSG:4326"])
+def test_wgs84_crs_member_is_accepted(crs):
+    data = _geojson([_feature({"type": "Point", "coordinates": [116, 39]})],
+                    crs={"type": "name", "properties": {"name": crs}})
+    assert read_points(data, "p.geojson")[0]["problem"].tolist() == [""]
+
+
+@pytest.mark.parametrize("data, words", [
+    (_geojson([], crs={"type": "name", "properties": {"name": "EPSG:3857"}}), "EPSG:3857"),
+    (_geojson([_feature({"type": "Point", "coordinates": [12958000.0, 4852000.0]})]), "projected"),
+    (b'{"type": "FeatureCollection", "features": [NaN]}', "NaN"),
+    (b'{"type": "FeatureCollection", "features": [', "not valid JSON"),
+    (b"[" * 50_000 + b"]" * 50_000, "not valid JSON"),
+    (b'{"type": "Polygon", "coordinates": []}', "Polygon"),
+    (_geojson([]), "no features"),
+    (b"<OGRVRTDataSource/>", "XML"),
+])
+def test_bad_geojson_is_refused_clearly(data, words):
+    with pytest.raises(InputError) as err:
+        read_points(data, "p.geojson")
+    assert words in str(err.value)
+
+
+def test_utf16_geojson_is_recognised_by_content():
+    text = json.dumps({"type": "Point", "coordinates": [116, 39]})
+    frame, kind = read_points(b"\xff\xfe" + text.encode("utf-16-le"), "p.txt")
+    assert kind == "geojson" and frame[["lon", "lat"]].values.tolist() == [["116", "39"]]
+
+
+def test_feature_and_vertex_caps():
+    point = _feature({"type": "Point", "coordinates": [116, 39]})
+    with pytest.raises(InputError, match="3 features"):
+        read_points(_geojson([point] * 3), "p.geojson", limits=Limits(max_features=2))
+    many = _feature({"type": "MultiPoint", "coordinates": [[116, 39]] * 5})
+    frame, _ = read_points(_geojson([many, point]), "p.geojson",
+                           limits=Limits(max_vertices_per_feature=4))
+    assert "5 points" in frame.iloc[0]["problem"] and frame.iloc[1]["problem"] == ""
