@@ -71,6 +71,8 @@ with st.sidebar:
     picked_regions = st.multiselect("Regions", list(regions.REGIONS), key="regions")
     picked = st.multiselect("Provinces (or click the map)", [p.adcode for p in regions.provinces()],
                             format_func=province_label, key="provinces")
+    st.header("Layers")
+    show_hubs = st.toggle("东数西算 hub nodes (outlines)", value=False, key="show_hubs")
     basemap = st.toggle("Basemap tiles (needs internet)", value=False, key="basemap")
 
 result = view(metric, view_key, as_of.isoformat(), rule, stale_months)
@@ -90,7 +92,7 @@ if result.rule:
 left, right = st.columns([3, 2])
 with left:
     m = build_map(result, classification, selected=selected, facilities=data.facilities,
-                  hubs=data.hubs, basemap=basemap, asset_base_url=ASSET_BASE_URL)
+                  hubs=data.hubs if show_hubs else None, basemap=basemap, asset_base_url=ASSET_BASE_URL)
     # Only the clicked feature comes back: panning and zooming do not rerun the script.
     out = st_folium(m, key="map", height=560, use_container_width=True,
                     returned_objects=["last_active_drawing"])
@@ -110,7 +112,7 @@ with right:
               help=f"as of {national['as_of']}; {national['source']}" if national else "no national figure")
     c2.metric(f"Sum of {n_with} of {len(shown)} provinces", format_value(total, "value") if total else "no data",
               help="Only provinces with a sourced figure are summed.")
-    st.dataframe(shown[TABLE_COLUMNS], hide_index=True, use_container_width=True, height=380,
+    st.dataframe(shown[TABLE_COLUMNS], hide_index=True, width="stretch", height=380,
                  column_config={"value": st.column_config.NumberColumn(result.unit, format="%.2f"),
                                 "attainment": st.column_config.NumberColumn("attainment", format="percent"),
                                 "stale": st.column_config.CheckboxColumn("stale")})
@@ -132,7 +134,7 @@ if national and total is not None:
 
 with st.expander("Sources, targets and facilities"):
     st.dataframe(shown[["adcode", "name_en", "as_of", "source", "target_source"]], hide_index=True,
-                 use_container_width=True)
+                 width="stretch")
     unlocated = data.facilities[data.facilities["lon"].isna()]
     if len(unlocated):
         st.write(f"{len(unlocated)} facilities could not be located and are not on the map or in the counts:")

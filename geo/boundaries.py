@@ -26,10 +26,10 @@ from . import regions
 
 LEVELS = {"province": "省", "prefecture": "市", "county": "区县"}
 DATUM = "gcj02"  # AMap-derived boundaries
-# Display geometry: a ~2 km tolerance and 3 decimals (~100 m) are invisible at the zooms a
+# Display geometry: a ~2.5 km tolerance and 3 decimals (~100 m) are invisible at the zooms a
 # province is looked at, and islets under ~1 km² (1e-4 square degrees) are dropped from the
 # display form only; together they bring ~19 MB of raw boundaries under 400 KB.
-DISPLAY_TOLERANCE = 0.02
+DISPLAY_TOLERANCE = 0.025
 DISPLAY_DECIMALS = 3
 DISPLAY_MIN_PART_AREA = 1e-4
 

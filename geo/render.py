@@ -229,8 +229,8 @@ class HiddenOnOpen(MacroElement):
 
 
 def hub_layer(result: ViewResult, hubs: pd.DataFrame) -> folium.FeatureGroup:
-    """The 东数西算 hub nodes as outlines of their provinces, off by default."""
-    group = folium.FeatureGroup(name="东数西算 hub nodes (outlines)", show=False)
+    """The 东数西算 hub nodes as outlines of their provinces (sent only when asked for: ~100 KB)."""
+    group = folium.FeatureGroup(name="东数西算 hub nodes (outlines)")
     geometry = result.frame.set_index("adcode").geometry
     for _, hub in hubs.iterrows():
         codes = [c for c in str(hub["province_adcodes"]).split(";") if c in geometry.index]

@@ -6,6 +6,7 @@ record the folium map and the bytes offered for download, and the fake map can r
 import json
 from pathlib import Path
 
+import folium
 import pytest
 import streamlit
 import streamlit_folium
@@ -52,6 +53,10 @@ def test_default_view_is_5g_counts_with_sources_for_all_provinces(app):
     assert props["220000"]["value"] is None  # Jilin: no sourced figure
     assert any("National figure" in m.label for m in at.metric)
     assert "110000" in rec.downloads["csv"]
+    # The province layer that reaches the browser (folium serialises it with json.dumps).
+    layers = [c for c in rec.maps[-1]._children.values() if isinstance(c, folium.GeoJson)]
+    assert len(layers) == 1 and len(layers[0].data["features"]) == 34
+    assert len(json.dumps(layers[0].data).encode()) <= 400_000
 
 
 def test_switching_metric_and_view_changes_what_is_downloaded(app):
