@@ -6,12 +6,16 @@ Run:  streamlit run app.py
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import datasets, export, regions
+from geo import datasets, export, ingest, regions, uploads
 from geo.assets import STREAMLIT_VENDOR_URL
+from geo.errors import InputError
 from geo.classify import SCHEMES, classify
 from geo.metrics import METRICS, VIEWS
 from geo.render import build_map, format_value, legend_entries
@@ -38,6 +42,132 @@ def view(metric: str, view_key: str, as_of: str, rule: str | None, stale_months:
                       observations=data.observations, targets=data.targets)
 
 
+def md(text: object) -> str:
+    """User text made literal for st.markdown/st.caption (no links, emphasis or HTML)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~])", r"\\\1", str(text))
+
+
+@dataclass
+class Upload:
+    metric: object  # geo.metrics.Metric of the uploaded layer, or None (targets only)
+    observations: pd.DataFrame
+    targets: pd.DataFrame
+
+
+@st.cache_data(show_spinner="Reading your file…", max_entries=8)
+def read_upload(content: bytes, filename: str) -> ingest.RawTable:
+    return ingest.read_table(content, filename)
+
+
+def column_choice(label: str, header: list[str], guess: str | None, key: str, required: bool) -> str | None:
+    options = [None, *header]
+    return st.selectbox(label + ("" if required else " (optional)"), options,
+                        index=options.index(guess) if guess in header else 0,
+                        format_func=lambda c: "— choose —" if c is None else c, key=key)
+
+
+def report_panel(result: ingest.IngestResult, filename: str, key: str) -> None:
+    """Every input line with its status: nothing is dropped silently."""
+    counts = ingest.summary(result.report)
+    st.text(f"{filename}: {len(result.report)} lines — " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    for note in result.notes:
+        st.text(f"note: {note}")
+    if counts["unmatched"] or counts["invalid_value"] or counts["duplicate"]:
+        st.warning("Some lines were not joined: see the report below (reasons and suggestions; "
+                   "suggestions are never applied).")
+    st.dataframe(result.report, hide_index=True, width="stretch", height=240)
+    st.download_button("Download the line-by-line report (CSV)", export.frame_to_csv(result.report),
+                       f"report_{filename}.csv", "text/csv", key=f"download_report_{key}")
+
+
+def your_data_panel() -> Upload | None:
+    """Upload a counts table and/or a targets table; returns what joined, as a layer."""
+    values_file = st.file_uploader("Your values: per-province counts (CSV, TSV, XLSX)", key="upload_values")
+    targets_file = st.file_uploader("Your targets (optional): per-province targets", key="upload_targets")
+    if values_file is None and targets_file is None:
+        return None
+    observations, targets, metric = pd.DataFrame(), pd.DataFrame(), None
+    if values_file is not None:
+        try:
+            table = read_upload(values_file.getvalue(), values_file.name)
+        except InputError as e:
+            st.error(str(e))
+            return None
+        st.text(f"Read {values_file.name}: {ingest.ENCODING_LABELS.get(table.encoding, table.encoding)}, "
+                f"header on line {table.header_line}, {len(table.rows)} data rows")
+        guessed = ingest.guess_columns(table.header)
+        c1, c2 = st.columns(2)
+        with c1:
+            province_col = column_choice("Province column", table.header, guessed["name"] or guessed["adcode"],
+                                         "up_province", True)
+            value_col = column_choice("Value column", table.header, guessed["value"], "up_value", True)
+            as_of_col = column_choice("Date column", table.header, guessed["as_of"], "up_as_of", False)
+            source_col = column_choice("Source column", table.header, guessed["source"], "up_source", False)
+        with c2:
+            name = st.text_input("Name of this layer", values_file.name.rsplit(".", 1)[0], key="up_name")
+            unit = st.text_input("Unit", "count", key="up_unit")
+            default_as_of = st.date_input("As of (for rows without a date)", value=None, key="up_default_as_of")
+            default_source = st.text_input("Source (for rows without one)", key="up_default_source")
+            targets_of = st.selectbox("Measure against the targets of", [None, *METRICS], key="up_targets_of",
+                                      format_func=lambda k: "no target" if k is None else METRICS[k].label)
+        missing = [label for label, ok in (("the province column", province_col), ("the value column", value_col),
+                                           ("a date (column or default)", as_of_col or default_as_of),
+                                           ("a source (column or default)", source_col or default_source.strip()))
+                   if not ok]
+        if missing:
+            st.warning("To use this file, give " + ", ".join(missing) + ". Nothing is guessed.")
+        else:
+            result = ingest.ingest_counts(
+                table, province_col=province_col, value_col=value_col, as_of_col=as_of_col,
+                source_col=source_col, default_as_of=default_as_of.isoformat() if default_as_of else None,
+                default_source=default_source.strip() or None)
+            report_panel(result, values_file.name, "values")
+            metric = uploads.upload_metric(name, unit)
+            observations = uploads.counts_observations(result, unit=metric.unit, filename=values_file.name)
+            if targets_of:
+                targets = uploads.borrowed_targets(data.targets, targets_of)
+    if targets_file is not None:
+        uploaded_targets = targets_panel(targets_file, metric)
+        if uploaded_targets is not None:
+            targets = pd.concat([targets, uploaded_targets], ignore_index=True)
+    return Upload(metric, observations, targets)
+
+
+def targets_panel(file, metric) -> pd.DataFrame | None:
+    try:
+        table = read_upload(file.getvalue(), file.name)
+    except InputError as e:
+        st.error(str(e))
+        return None
+    guessed = ingest.guess_columns(table.header)
+    c1, c2 = st.columns(2)
+    with c1:
+        province_col = column_choice("Target file: province column", table.header,
+                                     guessed["name"] or guessed["adcode"], "ut_province", True)
+        target_col = column_choice("Target column", table.header, guessed["target"] or guessed["value"],
+                                   "ut_target", True)
+        year_col = column_choice("Target year column", table.header, guessed["target_year"], "ut_year", False)
+    with c2:
+        default_year = st.number_input("Target year (for rows without one)", 2000, 2100, value=None,
+                                       key="ut_default_year")
+        default_source = st.text_input("Target source (for rows without one)", key="ut_default_source")
+        applies_to = st.selectbox("These are targets for", [uploads.UPLOAD if metric else None, *METRICS],
+                                  key="ut_applies_to",
+                                  format_func=lambda k: "your values" if k == uploads.UPLOAD else
+                                  (METRICS[k].label if k else "— choose —"))
+    if not (province_col and target_col and (year_col or default_year) and default_source.strip() and applies_to):
+        st.warning("To use the targets, give the province and target columns, a target year, a source "
+                   "and what they are targets for. Nothing is guessed.")
+        return None
+    result = ingest.ingest_targets(table, province_col=province_col, target_col=target_col,
+                                   target_year_col=year_col, default_target_year=default_year,
+                                   default_source=default_source.strip())
+    report_panel(result, file.name, "targets")
+    rows = uploads.targets_rows(result, filename=file.name)
+    rows["metric"] = applies_to
+    return rows
+
+
 def province_label(adcode: str) -> str:
     p = regions.by_adcode()[adcode]
     return f"{p.name_zh} · {p.name_en}"
@@ -52,15 +182,22 @@ def take_map_click() -> None:
 
 data = inputs()
 take_map_click()
+st.title("China's digital-infrastructure rollout, by province")
+with st.expander("Bring your own data: upload a table of values or targets",
+                 expanded=bool(st.session_state.get("upload_values") or st.session_state.get("upload_targets"))):
+    upload = your_data_panel()
+upload_metric = upload.metric if upload else None
+choices = {**METRICS, **({uploads.UPLOAD: upload_metric} if upload_metric else {})}
 
 with st.sidebar:
     st.header("What to map")
-    metric = st.selectbox("Infrastructure", list(METRICS), format_func=lambda k: METRICS[k].label, key="metric")
+    metric = st.selectbox("Infrastructure", list(choices), format_func=lambda k: choices[k].label, key="metric")
     view_key = st.selectbox("View", list(VIEWS), format_func=lambda k: VIEWS[k].label, key="view")
     as_of = st.date_input("Figures as of", dt.date(2025, 12, 31), min_value=dt.date(2019, 1, 1),
                           max_value=dt.date(2030, 12, 31), key="as_of")
     stale_months = st.slider("Mark figures older than this as stale (months)", 3, 72, 24, key="stale_months")
-    available = rules_for(data.targets, metric)
+    all_targets = pd.concat([data.targets, upload.targets], ignore_index=True) if upload else data.targets
+    available = rules_for(all_targets, metric)
     rule = st.selectbox("Target allocation rule", available or [None],
                         format_func=lambda r: f"{r}: {RULES[r].label}" if r else "no quantitative target",
                         key="rule", disabled=not available)
@@ -75,16 +212,20 @@ with st.sidebar:
     show_hubs = st.toggle("东数西算 hub nodes (outlines)", value=False, key="show_hubs")
     basemap = st.toggle("Basemap tiles (needs internet)", value=False, key="basemap")
 
-result = view(metric, view_key, as_of.isoformat(), rule, stale_months)
+if upload is None:
+    result = view(metric, view_key, as_of.isoformat(), rule, stale_months)
+else:  # uploaded data: not cached across sessions, and small enough to compute at each rerun
+    result = build_view(ViewSpec(metric, view_key, as_of.isoformat(), rule, stale_months),
+                        boundaries=data.boundaries, targets=all_targets, metric=choices[metric],
+                        observations=pd.concat([data.observations, upload.observations], ignore_index=True))
 shown = select(result.frame, picked, picked_regions)
 selected = list(shown["adcode"]) if (picked or picked_regions) else []
 centre = {"gap": 0.0, "attainment": 100.0}.get(view_key)
 classification = classify(result.frame["value"], scheme, k, centre)
 
-st.title("China's digital-infrastructure rollout, by province")
-st.caption(f"{result.metric.label} · {VIEWS[view_key].label} · figures as of {as_of.isoformat()} or earlier "
+st.caption(f"{md(result.metric.label)} · {VIEWS[view_key].label} · figures as of {as_of.isoformat()} or earlier "
            f"(each province shows its own date; older than {stale_months} months is marked stale) · "
-           f"unit: {result.unit}")
+           f"unit: {md(result.unit)}")
 if result.rule:
     st.caption(f"Target rule `{result.rule}`: {result.rule_label}. Targets per province, gaps and "
                "attainment are derived.")
@@ -103,7 +244,7 @@ with left:
         st.session_state["clicked_adcode"] = clicked
         st.rerun()
     st.caption("Legend: " + " · ".join(label for _, label in legend_entries(result, classification))
-               + f" ({result.unit}). Grey = no data: no sourced figure, not zero.")
+               + f" ({md(result.unit)}). Grey = no data: no sourced figure, not zero.")
 with right:
     national = result.national
     total, n_with = sum_over_provinces(shown)
@@ -126,7 +267,7 @@ with right:
                            key="download_csv")
 
 for note in result.notes:
-    st.info(note, icon="ℹ️")
+    st.info(md(note), icon="ℹ️")
 if national and total is not None:
     st.caption("Why the national figure and the sum over provinces differ: provincial figures have "
                "different as-of dates (many are years old), several provinces publish no figure (no "

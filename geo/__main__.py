@@ -33,6 +33,18 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--regions", default="", help="comma-separated: East,Central,West,Northeast")
     p.add_argument("--scheme", default="quantiles", help="quantiles | natural_breaks | equal_interval")
     p.add_argument("--out", required=True, type=Path)
+    u = p.add_argument_group("your own counts table (instead of a bundled metric)")
+    u.add_argument("--counts", type=Path, help="CSV/TSV/XLSX of per-province values")
+    u.add_argument("--metric-name", default="Your data", help="label of the uploaded metric")
+    u.add_argument("--unit", default="count")
+    u.add_argument("--province-col", help="column naming the province (default: recognised by name)")
+    u.add_argument("--value-col", help="column holding the value (default: recognised by name)")
+    u.add_argument("--as-of-col", help="column holding each row's date")
+    u.add_argument("--source-col", help="column holding each row's source")
+    u.add_argument("--default-as-of", help="date for rows without one (YYYY-MM-DD)")
+    u.add_argument("--source", help="source for rows without one")
+    u.add_argument("--targets-of", choices=sorted(METRICS), help="measure against this metric's targets")
+    u.add_argument("--report", type=Path, help="write the per-line ingestion report (CSV)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -78,9 +90,45 @@ def _view(args):
     except ValueError as e:
         raise InputError(f"bad argument: {e}") from None
     inputs = datasets.load_inputs()
+    metric = None
+    if args.counts:
+        metric = _load_counts(args, inputs)
+        spec.metric = metric.key
     result = build_view(spec, boundaries=inputs.boundaries, observations=inputs.observations,
-                        targets=inputs.targets)
+                        targets=inputs.targets, metric=metric)
     return inputs, result, select(result.frame, provinces, regions), provinces
+
+
+def _load_counts(args, inputs):
+    """Ingest --counts into `inputs` as the upload metric; write --report; return the metric."""
+    import pandas as pd
+
+    from . import ingest, uploads
+    from .export import frame_to_csv
+    table = ingest.read_table(args.counts.read_bytes(), args.counts.name)
+    guessed = ingest.guess_columns(table.header)
+    province_col = args.province_col or guessed["name"] or guessed["adcode"]
+    value_col = args.value_col or guessed["value"]
+    if not province_col or not value_col:
+        raise InputError(f"columns not recognised in {args.counts.name} (found {table.header}); "
+                         "name them with --province-col and --value-col")
+    result = ingest.ingest_counts(
+        table, province_col=province_col, value_col=value_col,
+        as_of_col=args.as_of_col or guessed["as_of"], source_col=args.source_col or guessed["source"],
+        default_as_of=args.default_as_of, default_source=args.source or f"uploaded file {args.counts.name}")
+    if args.report:
+        args.report.write_text(frame_to_csv(result.report), encoding="utf-8")
+    counts = ingest.summary(result.report)
+    print(f"{args.counts.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v), file=sys.stderr)
+    for note in result.notes:
+        print(f"  note: {note}", file=sys.stderr)
+    inputs.observations = pd.concat(
+        [inputs.observations, uploads.counts_observations(result, unit=args.unit, filename=args.counts.name)],
+        ignore_index=True)
+    if args.targets_of:
+        inputs.targets = pd.concat([inputs.targets, uploads.borrowed_targets(inputs.targets, args.targets_of)],
+                                   ignore_index=True)
+    return uploads.upload_metric(args.metric_name, args.unit)
 
 
 def main(argv=None) -> int:

@@ -78,9 +78,13 @@ def neutralise_formula(cell):
 
 
 def to_csv(result: ViewResult, frame=None) -> str:
-    rows = table(result, frame)
-    text_columns = rows.select_dtypes(include=["object", "string"]).columns
-    for column in text_columns:
+    return frame_to_csv(table(result, frame))
+
+
+def frame_to_csv(frame: pd.DataFrame) -> str:
+    """Any table as CSV, text cells neutralised for spreadsheets (e.g. an ingestion report)."""
+    rows = frame.copy()
+    for column in rows.columns:
         rows[column] = rows[column].map(neutralise_formula)
     buffer = io.StringIO()
     rows.to_csv(buffer, index=False, lineterminator="\n")

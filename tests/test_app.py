@@ -122,3 +122,64 @@ def test_metric_without_a_target_says_so_in_gap_view(app):
     at.selectbox(key="view").select("gap").run()
     assert any("No quantitative target" in i.value for i in at.info)
     assert all(f["properties"]["value"] is None for f in rec.geojson()["features"])
+
+
+GBK_EXPORT = ("2024年各省5G基站数\n省份,5G基站（万个）,截至\n北京,11.45,2024-04-30\n上海市,\"7.1\",2024-06\n"
+              "陕西,暂无,\n吉林市,3,2024\n合计,18.55,\n注：数据来源于各省通信管理局\n").encode("gb18030")
+
+
+def upload(at, content, name="mine.csv", source="my survey"):
+    at.file_uploader(key="upload_values").set_value((name, content, "text/csv")).run()
+    at.text_input(key="up_default_source").input(source).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_upload_of_a_gbk_export_with_title_units_total_and_footnote(app):
+    at, rec = app
+    upload(at, GBK_EXPORT)
+    report = at.dataframe[0].value
+    assert list(report["line"]) == list(range(1, 9))  # every line of the file accounted for
+    assert dict(zip(report["line"], report["status"]))[6] == "unmatched"  # 吉林市 is a city
+    at.selectbox(key="metric").select("upload").run()
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["110000"]["value"] == 114500 and props["110000"]["as_of"] == "2024-04-30"
+    assert props["110000"]["source"] == "my survey" and props["110000"]["metric"] == "upload"
+    assert props["610000"]["value"] is None  # 暂无: no data, never 0
+    assert props["220000"]["value"] is None  # the city row did not land on the province
+
+
+def test_upload_measured_against_bundled_targets(app):
+    at, rec = app
+    upload(at, "province,value,date\nBeijing,100000,2025-06-30\nInner Mongolia,5,2025-06-30\n".encode())
+    at.selectbox(key="up_targets_of").select("bs5g").run()
+    at.selectbox(key="metric").select("upload").run()
+    at.selectbox(key="view").select("gap").run()
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["150000"]["count"] == 5
+    assert props["110000"]["value"] == pytest.approx(100000 - props["110000"]["target"])
+
+
+def test_payloads_in_an_upload_stay_inert_on_the_map_and_verbatim_in_downloads(app):
+    at, rec = app
+    payload = "<img src=x onerror=alert(1)>{{ 7*7 }}${1+1}"
+    formula = "=HYPERLINK(\"http://evil\")"
+    content = (f"province,value,date,source\n北京,10,2025-01-01,{payload}\n上海,20,2025-01-01,\"{formula}\"\n"
+               .replace('"=HYPERLINK("http://evil")"', '"=HYPERLINK(""http://evil"")"').encode())
+    upload(at, content)
+    at.selectbox(key="metric").select("upload").run()
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["110000"]["source"] == payload  # raw in the GeoJSON download
+    assert props["310000"]["source"] == formula
+    assert "'=HYPERLINK" in rec.downloads["csv"] and ",=HYPERLINK" not in rec.downloads["csv"]
+    layer = next(c for c in rec.maps[-1]._children.values() if isinstance(c, folium.GeoJson))
+    tooltip = next(f["properties"]["tooltip"] for f in layer.data["features"]
+                   if f["properties"]["adcode"] == "110000")
+    assert "&lt;img src=x" in tooltip and "&#123;&#123; 7*7 &#125;&#125;" in tooltip and "<img" not in tooltip
+
+
+def test_unrecognised_columns_are_asked_for_not_guessed(app):
+    at, rec = app
+    at.file_uploader(key="upload_values").set_value(("x.csv", b"a,b\nBeijing,1\n", "text/csv")).run()
+    assert any("Nothing is guessed" in w.value for w in at.warning)
+    assert "upload" not in at.selectbox(key="metric").options

@@ -1,3 +1,5 @@
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -38,3 +40,25 @@ def test_bad_arguments_give_one_line_and_non_zero_exit(args, message, tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
+
+
+def test_export_from_a_users_counts_table_with_report(tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_bytes("地区,数量,来源\n北京市,10,mine\nAtlantis,3,mine\n全国,13,mine\n".encode("gb18030"))
+    out, report = tmp_path / "out.geojson", tmp_path / "report.csv"
+    assert main(["export", "--counts", str(counts), "--metric-name", "My sites", "--default-as-of",
+                 "2025-06-30", "--out", str(out), "--report", str(report)]) == 0
+    props = {f["id"]: f["properties"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]}
+    assert props["110000"]["value"] == 10 and props["110000"]["source"] == "mine"
+    assert props["110000"]["as_of"] == "2025-06-30"
+    rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
+    assert {"line", "raw_name", "adcode", "status", "reason"} <= set(rows[0])
+    assert [(r["line"], r["status"]) for r in rows] == [
+        ("1", "skipped"), ("2", "joined"), ("3", "unmatched"), ("4", "aggregate_row")]
+
+
+def test_export_from_counts_with_unrecognised_columns_names_the_flags(tmp_path, capsys):
+    counts = tmp_path / "c.csv"
+    counts.write_text("a,b\nBeijing,1\n", encoding="utf-8")
+    assert main(["export", "--counts", str(counts), "--out", str(tmp_path / "o.geojson")]) == 2
+    assert "--province-col" in capsys.readouterr().err
