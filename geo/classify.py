@@ -17,10 +17,10 @@ SCHEMES = {
     "natural_breaks": ("Natural breaks (Fisher-Jenks)", mapclassify.FisherJenks),
     "equal_interval": ("Equal interval", mapclassify.EqualInterval),
 }
-NO_DATA_COLOUR = "#d9d9d9"
+NO_DATA_COLOUR = "#b4b4b4"
 NO_DATA_LABEL = "no data"
 # ColorBrewer (Cynthia Brewer, Apache-2.0 licence) ramps, light to dark.
-SEQUENTIAL = ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"]
+SEQUENTIAL = ["#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c"]
 SHORTFALL = ["#fee8c8", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"]  # light (near target) to dark
 SURPLUS = ["#d1e5f0", "#92c5de", "#4393c3", "#2166ac", "#053061"]
 

@@ -726,7 +726,13 @@ def read_points(data: bytes, filename: str, *,
     kind = _sniff(data, filename, limits)
     if kind == "text" or kind == "xlsx":
         table = read_table(data, filename, limits=limits)
-        return table.to_frame(), "xlsx" if kind == "xlsx" else "csv"
+        frame = table.to_frame()
+        width = len(table.header)
+        # A row with more cells than the header may have shifted columns: not placed, but kept.
+        frame["problem"] = [f"row has {table.ragged[line]} cells, the header {width}: columns may "
+                            "have shifted" if table.ragged.get(line, 0) > width else ""
+                            for line in frame["line"]]
+        return frame, "xlsx" if kind == "xlsx" else "csv"
     text, _ = decode_text(data, filename)
     try:
         document = json.loads(text, parse_constant=_refuse_constant)

@@ -409,7 +409,8 @@ def _feature(geometry, **properties):
 def test_points_csv_goes_through_read_table():
     frame, kind = read_points("名称,经度,纬度\n甲,116.4,39.9\n".encode("gbk"), "p.geojson")
     assert kind == "csv"
-    assert frame.to_dict("records") == [{"line": 2, "名称": "甲", "经度": "116.4", "纬度": "39.9"}]
+    assert frame.to_dict("records") == [{"line": 2, "名称": "甲", "经度": "116.4", "纬度": "39.9",
+                                         "problem": ""}]
 
 
 def test_geojson_points_rows_and_reasons():

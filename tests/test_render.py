@@ -1,7 +1,7 @@
 import json
 import re
 
-from geo.classify import classify
+from geo.classify import NO_DATA_COLOUR, classify
 from geo.render import MAP_PROPERTIES, build_map, escape, map_features
 from geo.view import ViewSpec, build_view
 from tests.helpers import boundaries, observations, targets
@@ -55,6 +55,6 @@ def test_tooltip_shows_value_unit_as_of_and_source_and_no_data():
 def test_map_has_legend_with_no_data_class_and_fits_selection():
     result = payload_view()
     page = build_map(result, classify(result.frame["value"]), selected=["120000"]).get_root().render()
-    assert "no data" in page and "#d9d9d9" in page
+    assert "no data" in page and NO_DATA_COLOUR in page
     # Province 120000 is the square 101..102 E, 30..31 N.
     assert re.search(r"fitBounds\(\s*\[\[30\.0, 101\.0\], \[31\.0, 102\.0\]\]", page)
