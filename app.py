@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import datasets, export, ingest, regions, uploads
+from geo import datasets, export, ingest, points, regions, uploads
 from geo.assets import STREAMLIT_VENDOR_URL
 from geo.errors import InputError
 from geo.classify import SCHEMES, classify
@@ -82,12 +82,17 @@ def report_panel(result: ingest.IngestResult, filename: str, key: str) -> None:
 
 def your_data_panel() -> Upload | None:
     """Upload a counts table and/or a targets table; returns what joined, as a layer."""
-    values_file = st.file_uploader("Your values: per-province counts (CSV, TSV, XLSX)", key="upload_values")
+    values_kind = st.radio("Your values are", ["table", "points"], horizontal=True, key="upload_kind",
+                           format_func={"table": "a per-province table (CSV, TSV, XLSX)",
+                                        "points": "points with coordinates (CSV, XLSX, GeoJSON)"}.get)
+    values_file = st.file_uploader("Your values", key="upload_values")
     targets_file = st.file_uploader("Your targets (optional): per-province targets", key="upload_targets")
     if values_file is None and targets_file is None:
         return None
     observations, targets, metric = pd.DataFrame(), pd.DataFrame(), None
-    if values_file is not None:
+    if values_file is not None and values_kind == "points":
+        metric, observations = points_panel(values_file)
+    elif values_file is not None:
         try:
             table = read_upload(values_file.getvalue(), values_file.name)
         except InputError as e:
@@ -131,6 +136,56 @@ def your_data_panel() -> Upload | None:
         if uploaded_targets is not None:
             targets = pd.concat([targets, uploaded_targets], ignore_index=True)
     return Upload(metric, observations, targets)
+
+
+@st.cache_data(show_spinner="Placing your points…", max_entries=4)
+def place_uploaded_points(content: bytes, filename: str, lon_col: str, lat_col: str, datum: str,
+                          fix_swapped: bool) -> pd.DataFrame:
+    frame, _ = ingest.read_points(content, filename)
+    return points.place_points(frame, lon_col=lon_col, lat_col=lat_col, datum=datum, fix_swapped=fix_swapped)
+
+
+def points_panel(file):
+    """A point file counted per province by the spatial join: (metric, observations) or (None, empty)."""
+    nothing = (None, pd.DataFrame())
+    try:
+        frame, kind = ingest.read_points(file.getvalue(), file.name)
+    except InputError as e:
+        st.error(str(e))
+        return nothing
+    columns = [c for c in frame.columns if c not in ("line", "part", "problem")]
+    guessed = ingest.guess_columns(columns)
+    c1, c2 = st.columns(2)
+    with c1:
+        lon_col = column_choice("Longitude column", columns, guessed["lon"], "up_lon", True)
+        lat_col = column_choice("Latitude column", columns, guessed["lat"], "up_lat", True)
+        datum = st.selectbox("Datum of the coordinates", [None, "wgs84", "gcj02", "bd09"], key="up_datum",
+                             format_func={None: "— choose —", "wgs84": "WGS-84 (GPS, OpenStreetMap)",
+                                          "gcj02": "GCJ-02 (AMap, Tencent)", "bd09": "BD-09 (Baidu)"}.get)
+        fix_swapped = st.checkbox("Swap longitude and latitude back if the whole file is swapped",
+                                  key="up_fix_swapped")
+    with c2:
+        name = st.text_input("Name of this layer", file.name.rsplit(".", 1)[0], key="up_points_name")
+        as_of = st.date_input("As of (the date the points describe)", value=None, key="up_points_as_of")
+        source = st.text_input("Source", key="up_points_source")
+    missing = [label for label, ok in (("the longitude column", lon_col), ("the latitude column", lat_col),
+                                       ("the datum", datum), ("a date", as_of), ("a source", source.strip()))
+               if not ok]
+    if missing:
+        st.warning("To use this file, give " + ", ".join(missing) + ". Nothing is guessed.")
+        return nothing
+    placed = place_uploaded_points(file.getvalue(), file.name, lon_col, lat_col, datum, fix_swapped)
+    statuses = placed["status"].value_counts()
+    st.text(f"{file.name}: {len(placed)} points — " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
+    if (placed["status"] != "ok").any():
+        st.warning("Some points were not placed: see the report below (every row is listed).")
+    st.dataframe(placed, hide_index=True, width="stretch", height=240)
+    st.download_button("Download the point-by-point report (CSV)", export.frame_to_csv(placed),
+                       f"report_{file.name}.csv", "text/csv", key="download_report_points")
+    counts = points.count_by_area(placed, "province")
+    metric = uploads.upload_metric(name, "points")
+    return metric, uploads.points_observations(counts, as_of=as_of.isoformat(), source=source.strip(),
+                                               filename=file.name)
 
 
 def targets_panel(file, metric) -> pd.DataFrame | None:

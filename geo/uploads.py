@@ -36,8 +36,7 @@ def counts_observations(result: IngestResult, *, unit: str, filename: str) -> pd
 
 def points_observations(counts: pd.DataFrame, *, as_of: str, source: str, filename: str) -> pd.DataFrame:
     """Observations from per-province counts of a user's points (a real count of their points)."""
-    frame = counts.rename(columns={"count": "count"}).assign(as_of=as_of)
-    return from_counts(frame, UPLOAD, "points", source_publisher=source,
+    return from_counts(counts.assign(as_of=as_of), UPLOAD, "points", source_publisher=source,
                        source_title=f"points of uploaded file {filename}, counted per province "
                                     "by point-in-polygon")
 

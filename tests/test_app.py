@@ -3,6 +3,7 @@
 The map component (st_folium) and the download buttons are patched at library level: the fakes
 record the folium map and the bytes offered for download, and the fake map can report a click.
 """
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -183,3 +184,24 @@ def test_unrecognised_columns_are_asked_for_not_guessed(app):
     at.file_uploader(key="upload_values").set_value(("x.csv", b"a,b\nBeijing,1\n", "text/csv")).run()
     assert any("Nothing is guessed" in w.value for w in at.warning)
     assert "upload" not in at.selectbox(key="metric").options
+
+
+def test_upload_of_a_gps_point_list_is_counted_per_province(app):
+    at, rec = app
+    # WGS-84 (GPS) points: two in Beijing, one in Shanghai, one at sea, one without coordinates.
+    content = ("name,lng,lat\nTiananmen,116.3913,39.9075\nZhongguancun,116.3100,39.9830\n"
+               "People's Square,121.4737,31.2304\nSea,125.0,30.0\nUnknown,,\n").encode()
+    at.radio(key="upload_kind").set_value("points").run()
+    at.file_uploader(key="upload_values").set_value(("sites.csv", content, "text/csv")).run()
+    at.selectbox(key="up_datum").select("wgs84").run()
+    at.date_input(key="up_points_as_of").set_value(dt.date(2025, 6, 30)).run()
+    at.text_input(key="up_points_source").input("my GPS survey").run()
+    assert not at.exception, [e.value for e in at.exception]
+    report = at.dataframe[0].value
+    assert list(report["line"]) == [2, 3, 4, 5, 6]
+    assert list(report["status"]) == ["ok", "ok", "ok", "outside", "missing_coordinates"]
+    at.selectbox(key="metric").select("upload").run()
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["110000"]["value"] == 2 and props["310000"]["value"] == 1
+    assert props["440000"]["value"] == 0  # a real zero: none of the user's points are there
+    assert props["110000"]["source"].startswith("my GPS survey")
