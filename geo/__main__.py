@@ -156,9 +156,10 @@ def main(argv=None) -> int:
             counts, placed = join_points_file(args.file, lon_col=args.lon, lat_col=args.lat,
                                               datum=args.datum, level=args.level,
                                               fix_swapped=args.fix_swapped)
-            counts.to_csv(args.out, index=False)
-            if args.assignments:
-                placed.to_csv(args.assignments, index=False)
+            from .export import frame_to_csv
+            args.out.write_text(frame_to_csv(counts), encoding="utf-8")
+            if args.assignments:  # raw cells of the user's file: neutralised for spreadsheets
+                args.assignments.write_text(frame_to_csv(placed), encoding="utf-8")
             not_ok = placed[placed["status"] != "ok"]
             print(f"placed {len(placed) - len(not_ok)} of {len(placed)} rows; wrote {args.out}")
             for status, group in not_ok.groupby("status"):

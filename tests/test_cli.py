@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,50 @@ def test_export_from_counts_with_unrecognised_columns_names_the_flags(tmp_path, 
     counts.write_text("a,b\nBeijing,1\n", encoding="utf-8")
     assert main(["export", "--counts", str(counts), "--out", str(tmp_path / "o.geojson")]) == 2
     assert "--province-col" in capsys.readouterr().err
+
+
+CITIES = """city,lat,lng
+北京,39.9042,116.4074
+广州,23.1291,113.2644
+深圳,22.5431,114.0579
+拉萨,29.6520,91.1721
+香港,22.3193,114.1694
+海上,30.0,125.0
+空,,
+"""
+
+
+def test_join_points_places_a_city_list_and_reports_every_row(tmp_path, capsys):
+    src = tmp_path / "cities.csv"
+    src.write_text(CITIES, encoding="utf-8")
+    out, assignments = tmp_path / "counts.csv", tmp_path / "rows.csv"
+    assert main(["join-points", str(src), "--lon", "lng", "--lat", "lat", "--datum", "wgs84",
+                 "--out", str(out), "--assignments", str(assignments)]) == 0
+    counts = {r["adcode"]: int(r["count"]) for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert counts["110000"] == 1 and counts["440000"] == 2 and counts["540000"] == 1
+    assert counts["810000"] == 1 and counts["120000"] == 0
+    rows = list(csv.DictReader(assignments.open(encoding="utf-8")))
+    assert [(r["line"], r["status"]) for r in rows][-2:] == [("7", "outside"), ("8", "missing_coordinates")]
+    err = capsys.readouterr().err
+    assert "outside: 1 rows (lines 7)" in err and "missing_coordinates: 1 rows (lines 8)" in err
+
+
+def test_join_points_detects_a_swapped_file_and_fixes_it_on_request(tmp_path):
+    src = tmp_path / "swapped.csv"
+    src.write_text("lng,lat\n39.9042,116.4074\n23.1291,113.2644\n", encoding="utf-8")
+    out, rows = tmp_path / "c.csv", tmp_path / "r.csv"
+    assert main(["join-points", str(src), "--lon", "lng", "--lat", "lat", "--out", str(out),
+                 "--assignments", str(rows)]) == 0
+    assert {r["status"] for r in csv.DictReader(rows.open(encoding="utf-8"))} == {"swapped_lat_lon"}
+    assert main(["join-points", str(src), "--lon", "lng", "--lat", "lat", "--fix-swapped",
+                 "--out", str(out), "--assignments", str(rows)]) == 0
+    assert [r["adcode"] for r in csv.DictReader(rows.open(encoding="utf-8"))] == ["110000", "440000"]
+
+
+def test_render_writes_a_standalone_offline_map(tmp_path):
+    out = tmp_path / "map.html"
+    assert main(["render", "--metric", "bs5g", "--view", "attainment", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "L.version" in page or "Leaflet" in page  # Leaflet inlined
+    assert not re.search(r"<script[^>]+src=\"https?://", page)
+    assert '"tooltip"' in page
