@@ -6,6 +6,7 @@ shortfalls (orange-red), above are surpluses (blue), so the centre is always a c
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import mapclassify
@@ -67,7 +68,11 @@ def _edges(present: np.ndarray, scheme: str, k: int) -> np.ndarray:
     k = max(1, min(k, distinct.size))
     if k == 1:
         return np.array([present.min(), present.max()])
-    bins = SCHEMES[scheme][1](present, k=k).bins  # upper bounds of each class
+    with warnings.catch_warnings():
+        # mapclassify warns when ties leave fewer classes than asked (the legend shows what is
+        # left) and when numba is absent (the pure-Python Fisher-Jenks is fast for 34 values).
+        warnings.simplefilter("ignore", UserWarning)
+        bins = SCHEMES[scheme][1](present, k=k).bins  # upper bounds of each class
     return np.concatenate([[present.min()], bins])
 
 
