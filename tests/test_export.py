@@ -1,6 +1,7 @@
 import json
 
 import geopandas as gpd
+import pytest
 import shapely
 from shapely.geometry import Polygon
 
@@ -38,8 +39,12 @@ def test_geojson_is_rfc7946_sorted_deterministic_with_nulls_and_metadata(tmp_pat
     path.write_text(text, encoding="utf-8")
     back = gpd.read_file(path)
     assert list(back["adcode"]) == ["110000", "120000", "130000"]
-    # 110000 was built second: the square 101..102 E, 30..31 N, lon first.
-    assert back.geometry.iloc[0].bounds == (101.0, 30.0, 102.0, 31.0)
+    # 110000 was built second: the square 101..102 E, 30..31 N (GCJ-02), lon first; in WGS 84
+    # it lies a few hundred metres off (GCJ-02 shifts points in China by up to ~700 m).
+    minx, miny, maxx, maxy = back.geometry.iloc[0].bounds
+    assert minx == pytest.approx(101, abs=0.01) and miny == pytest.approx(30, abs=0.01)
+    assert (minx, miny) != (101.0, 30.0)
+    assert data["rollout_mapper"]["geometry"].endswith("WGS 84")
 
 
 def test_selection_exports_only_the_selected_provinces():
