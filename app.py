@@ -36,9 +36,9 @@ def inputs() -> datasets.Inputs:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def view(metric: str, view_key: str, as_of: str, rule: str | None, stale_months: int):
+def view(spec: ViewSpec):
     data = inputs()
-    return build_view(ViewSpec(metric, view_key, as_of, rule, stale_months), boundaries=data.boundaries,
+    return build_view(spec, boundaries=data.boundaries,
                       observations=data.observations, targets=data.targets)
 
 
@@ -251,6 +251,7 @@ with st.sidebar:
     as_of = st.date_input("Figures as of", dt.date(2025, 12, 31), min_value=dt.date(2019, 1, 1),
                           max_value=dt.date(2030, 12, 31), key="as_of")
     stale_months = st.slider("Mark figures older than this as stale (months)", 3, 72, 24, key="stale_months")
+    hide_stale = st.checkbox("Show stale figures as no data", key="hide_stale")
     all_targets = pd.concat([data.targets, upload.targets], ignore_index=True) if upload else data.targets
     available = rules_for(all_targets, metric)
     rule = st.selectbox("Target allocation rule", available or [None],
@@ -267,11 +268,11 @@ with st.sidebar:
     show_hubs = st.toggle("东数西算 hub nodes (outlines)", value=False, key="show_hubs")
     basemap = st.toggle("Basemap tiles (needs internet)", value=False, key="basemap")
 
+spec = ViewSpec(metric, view_key, as_of.isoformat(), rule, stale_months, hide_stale)
 if upload is None:
-    result = view(metric, view_key, as_of.isoformat(), rule, stale_months)
+    result = view(spec)
 else:  # uploaded data: not cached across sessions, and small enough to compute at each rerun
-    result = build_view(ViewSpec(metric, view_key, as_of.isoformat(), rule, stale_months),
-                        boundaries=data.boundaries, targets=all_targets, metric=choices[metric],
+    result = build_view(spec, boundaries=data.boundaries, targets=all_targets, metric=choices[metric],
                         observations=pd.concat([data.observations, upload.observations], ignore_index=True))
 shown = select(result.frame, picked, picked_regions)
 selected = list(shown["adcode"]) if (picked or picked_regions) else []

@@ -29,6 +29,7 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", default="2025-12-31", help="YYYY-MM-DD: newest figure at or before this date")
     p.add_argument("--rule", choices=list(RULES), help="target allocation rule (default: first available)")
     p.add_argument("--stale-months", type=int, default=24, help="figures older than this are marked stale")
+    p.add_argument("--hide-stale", action="store_true", help="show stale figures as no data")
     p.add_argument("--provinces", default="", help="comma-separated adcodes or names (default: all)")
     p.add_argument("--regions", default="", help="comma-separated: East,Central,West,Northeast")
     p.add_argument("--scheme", default="quantiles", help="quantiles | natural_breaks | equal_interval")
@@ -85,7 +86,7 @@ def _view(args):
         raise InputError(f"--regions: unknown region {bad[0]!r}; expected {', '.join(REGIONS)}")
     provinces = _parse_provinces(args.provinces)
     try:
-        spec = ViewSpec(args.metric, args.view, args.as_of, args.rule, args.stale_months)
+        spec = ViewSpec(args.metric, args.view, args.as_of, args.rule, args.stale_months, args.hide_stale)
         spec.validate(METRICS[args.metric])
     except ValueError as e:
         raise InputError(f"bad argument: {e}") from None

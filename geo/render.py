@@ -51,10 +51,13 @@ def tooltip_html(row: pd.Series, result: ViewResult) -> str:
     value = format_value(row["value"], view)
     derived = " <i>(derived)</i>" if result.derived and not _is_missing(row["value"]) else ""
     lines.append(f"{escape(result.metric.label)}: <b>{escape(value)}</b> {escape(result.unit)}{derived}")
-    if _is_missing(row["count"]):
+    stale = row.get("stale") == True  # noqa: E712 (object column: True, False or NaN)
+    if _is_missing(row["count"]) and stale:
+        lines.append(f"Its newest figure ({escape(row['as_of'])}) is stale and left out.")
+    elif _is_missing(row["count"]):
         lines.append("No sourced figure for this province.")
     else:
-        stale = " <b>· stale</b>" if row.get("stale") is True else ""
+        stale = " <b>· stale</b>" if stale else ""
         lines.append(f"as of {escape(row['as_of'])}{stale}")
         lines.append(f"source: {escape(row['source'])}")
     if not _is_missing(row.get("target")):

@@ -26,6 +26,7 @@ class ViewSpec:
     as_of: str = DEFAULT_AS_OF
     rule: str | None = None  # None: the first rule available for the metric
     stale_after_months: int = 24
+    stale_as_no_data: bool = False  # drop stale figures instead of only marking them
 
     def validate(self, metric: Metric) -> None:
         if self.view not in VIEWS:
@@ -71,6 +72,8 @@ def build_view(spec: ViewSpec, *, boundaries: gpd.GeoDataFrame, observations: pd
     frame = frame.merge(figures, on="adcode", how="left")
     age = (date - pd.to_datetime(frame.pop("as_of_date"))).dt.days
     frame["stale"] = (age > spec.stale_after_months * 30.44).where(frame["count"].notna())
+    if spec.stale_as_no_data:  # as_of and source stay, to say which figure was left out
+        frame.loc[frame["stale"] == True, "count"] = np.nan  # noqa: E712 (NA-aware comparison)
 
     frame = frame.join(_population_matching(observations, frame, date.year))
     area = latest_at(observations, "land_area", pd.Timestamp.max).set_index("adcode")

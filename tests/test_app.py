@@ -205,3 +205,12 @@ def test_upload_of_a_gps_point_list_is_counted_per_province(app):
     assert props["110000"]["value"] == 2 and props["310000"]["value"] == 1
     assert props["440000"]["value"] == 0  # a real zero: none of the user's points are there
     assert props["110000"]["source"].startswith("my GPS survey")
+
+
+def test_stale_figures_can_be_left_out(app):
+    at, rec = app
+    at.checkbox(key="hide_stale").check().run()
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["120000"]["value"] is None and props["120000"]["as_of"] == "2019-06-08"  # Tianjin
+    assert props["210000"]["value"] == 152000  # Liaoning, 2025-11: kept
+    assert rec.geojson()["rollout_mapper"]["stale_as_no_data"] is True

@@ -58,3 +58,16 @@ def test_map_has_legend_with_no_data_class_and_fits_selection():
     assert "no data" in page and NO_DATA_COLOUR in page
     # Province 120000 is the square 101..102 E, 30..31 N.
     assert re.search(r"fitBounds\(\s*\[\[30\.0, 101\.0\], \[31\.0, 102\.0\]\]", page)
+
+
+def test_tooltip_says_when_a_figure_is_stale():
+    obs = observations([("110000", "bs5g", 5, "2019-01-01"), ("120000", "bs5g", 7, "2025-06-30")])
+    result = build_view(ViewSpec("bs5g", "value", "2025-12-31", None, 24), boundaries=boundaries(),
+                        observations=obs, targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
+    tips = {f["properties"]["adcode"]: f["properties"]["tooltip"]
+            for f in map_features(result, classify(result.frame["value"]))["features"]}
+    assert "stale" in tips["110000"] and "stale" not in tips["120000"]
+    hidden = build_view(ViewSpec("bs5g", "value", "2025-12-31", None, 24, True), boundaries=boundaries(),
+                        observations=obs, targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
+    tip = map_features(hidden, classify(hidden.frame["value"]))["features"][0]["properties"]["tooltip"]
+    assert "2019-01-01" in tip and "left out" in tip

@@ -63,3 +63,12 @@ def test_select_by_region_and_province_and_sum_over_provinces():
 def test_bad_view_is_refused():
     with pytest.raises(ValueError, match="unknown view"):
         run("density")
+
+
+def test_stale_figures_can_be_shown_as_no_data_keeping_their_date():
+    spec = ViewSpec("bs5g", "gap", "2025-12-31", None, 24, stale_as_no_data=True)
+    f = build_view(spec, boundaries=boundaries(), observations=observations(OBS),
+                   targets=targets(TARGETS)).frame.set_index("adcode")
+    assert math.isnan(f.loc["120000", "value"]) and math.isnan(f.loc["120000", "count"])
+    assert f.loc["120000", "as_of"] == "2020-12-31" and f.loc["120000", "stale"] == True  # noqa: E712
+    assert f.loc["110000", "count"] == 100  # not stale: kept
