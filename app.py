@@ -276,8 +276,7 @@ else:  # uploaded data: not cached across sessions, and small enough to compute 
                         observations=pd.concat([data.observations, upload.observations], ignore_index=True))
 shown = select(result.frame, picked, picked_regions)
 selected = list(shown["adcode"]) if (picked or picked_regions) else []
-centre = {"gap": 0.0, "attainment": 100.0}.get(view_key)
-classification = classify(result.frame["value"], scheme, k, centre)
+classification = classify(result.frame["value"], scheme, k, VIEWS[view_key].centre)
 
 st.caption(f"{md(result.metric.label)} · {VIEWS[view_key].label} · figures as of {as_of.isoformat()} or earlier "
            f"(each province shows its own date; older than {stale_months} months is marked stale) · "

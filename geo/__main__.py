@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .errors import InputError
+from .classify import SCHEMES
 from .metrics import METRICS, VIEWS
 from .targets import RULES
 
@@ -32,7 +33,7 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hide-stale", action="store_true", help="show stale figures as no data")
     p.add_argument("--provinces", default="", help="comma-separated adcodes or names (default: all)")
     p.add_argument("--regions", default="", help="comma-separated: East,Central,West,Northeast")
-    p.add_argument("--scheme", default="quantiles", help="quantiles | natural_breaks | equal_interval")
+    p.add_argument("--scheme", default="quantiles", choices=list(SCHEMES), help="class breaks")
     p.add_argument("--out", required=True, type=Path)
     u = p.add_argument_group("your own counts table (instead of a bundled metric)")
     u.add_argument("--counts", type=Path, help="CSV/TSV/XLSX of per-province values")
@@ -146,8 +147,7 @@ def main(argv=None) -> int:
             from .classify import classify
             from .render import build_map
             inputs, result, frame, provinces = _view(args)
-            centre = {"gap": 0.0, "attainment": 100.0}.get(args.view)
-            classification = classify(result.frame["value"], args.scheme, 5, centre)
+            classification = classify(result.frame["value"], args.scheme, 5, VIEWS[args.view].centre)
             m = build_map(result, classification, selected=provinces, facilities=inputs.facilities,
                           hubs=inputs.hubs)
             args.out.write_text(standalone_html(m), encoding="utf-8")

@@ -41,6 +41,7 @@ class View:
     label: str
     derived: bool
     needs_target: bool = False
+    centre: float | None = None  # a diverging view's neutral value (target met)
 
 
 VIEWS: dict[str, View] = {v.key: v for v in (
@@ -48,8 +49,8 @@ VIEWS: dict[str, View] = {v.key: v for v in (
     View("per_10k_people", "Per 10k people (derived)", True),
     View("per_10k_km2", "Per 10k km² (derived)", True),
     View("target", "Allocated target (derived)", True, True),
-    View("gap", "Gap to target (derived)", True, True),
-    View("attainment", "Attainment of target (derived)", True, True),
+    View("gap", "Gap to target (derived)", True, True, centre=0.0),
+    View("attainment", "Attainment of target (derived)", True, True, centre=100.0),
 )}
 
 

@@ -150,7 +150,7 @@ def build_map(result: ViewResult, classification: Classification, *, selected=()
                                       style="max-width: 340px; white-space: normal; font-size: 12px;"),
         zoom_on_click=False).add_to(m)
     if facilities is not None and len(facilities):
-        for layer in facility_layers(facilities):
+        for layer in facility_layers(facilities, shown=result.metric.facility_kinds):
             layer.add_to(m)
     if hubs is not None and len(hubs):
         hub_layer(result, hubs).add_to(m)
@@ -198,8 +198,9 @@ _FACILITY_MARKER = """function (row) {
 }"""
 
 
-def facility_layers(facilities: pd.DataFrame) -> list:
-    """One toggleable, clustered point layer per facility kind (located facilities only)."""
+def facility_layers(facilities: pd.DataFrame, shown=()) -> list:
+    """One toggleable, clustered point layer per facility kind (located facilities only); the
+    kinds in `shown` (those the mapped metric counts) are on at first, the others listed but off."""
     from folium.plugins import FastMarkerCluster
 
     layers = []
@@ -213,9 +214,9 @@ def facility_layers(facilities: pd.DataFrame) -> list:
         n_facilities = rows["facility_id"].nunique()
         label = f"{name} ({n_facilities})" if n_facilities == len(rows) else \
             f"{name} ({n_facilities}, at {len(rows)} sites)"
-        shown = kind != "high_tech_zone"  # 174 points: listed in the layer control, off at first
-        cluster = FastMarkerCluster(data, callback=_FACILITY_MARKER, name=escape(label), show=shown)
-        if not shown:
+        on = kind in shown
+        cluster = FastMarkerCluster(data, callback=_FACILITY_MARKER, name=escape(label), show=on)
+        if not on:
             cluster.add_child(HiddenOnOpen())
         layers.append(cluster)
     return layers

@@ -71,3 +71,24 @@ def test_tooltip_says_when_a_figure_is_stale():
                         observations=obs, targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
     tip = map_features(hidden, classify(hidden.frame["value"]))["features"][0]["properties"]["tooltip"]
     assert "2019-01-01" in tip and "left out" in tip
+
+
+def test_facility_layers_are_on_for_the_metric_that_counts_them_and_popups_are_escaped():
+    import pandas as pd
+    from geo.metrics import METRICS
+    facilities = pd.DataFrame([
+        {"facility_id": "a", "kind": "supercomputing_centre", "name_zh": "中心<script>", "name_en": "",
+         "status": "operational", "lon": 117.2, "lat": 39.1, "location_method": "m", "as_of": "2023-08",
+         "source_publisher": "{{ 7*7 }}", "source_url": "http://example.org"},
+        {"facility_id": "b", "kind": "high_tech_zone", "name_zh": "区", "name_en": "", "status": "",
+         "lon": 116.3, "lat": 39.9, "location_method": "m", "as_of": "2022-06",
+         "source_publisher": "p", "source_url": ""}])
+    result = payload_view()
+    page = build_map(result, classify(result.frame["value"]), facilities=facilities).get_root().render()
+    assert page.count(".removeLayer(") == 2  # 5G map: both facility layers listed but off
+    result.metric = METRICS["computing_centres"]
+    page = build_map(result, classify(result.frame["value"]), facilities=facilities).get_root().render()
+    assert page.count(".removeLayer(") == 1  # the centres are on, the zones off
+    rows = [row for block in re.findall(r"var data = (\[.*?\]);", page, flags=re.S) for row in json.loads(block)]
+    popup = next(row[2] for row in rows if "7*7" in row[2])
+    assert escape("中心<script>") in popup and escape("{{ 7*7 }}") in popup
