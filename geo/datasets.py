@@ -13,6 +13,7 @@ import pandas as pd
 from . import boundaries, facilities, observations, targets
 from .metrics import METRICS
 
+
 @dataclass
 class Inputs:
     boundaries: gpd.GeoDataFrame
@@ -37,13 +38,12 @@ def facility_observations(registry: pd.DataFrame) -> pd.DataFrame:
         title = (f"count of {', '.join(metric.facility_kinds)} per province; each facility keeps its "
                  "own source in data/facilities.csv")
         missing = counts["listed_not_located"].fillna(0).astype(int)
-        frame = observations.from_counts(
+        titles = [title + (f" ({n} listed here could not be located: the count is a lower bound)"
+                           if n else "") for n in missing]
+        frames.append(observations.from_counts(
             counts, metric.key, metric.unit,
             source_publisher="derived: spatial join of located facilities (data/facilities.csv)",
-            source_title=title)
-        frame["source_title"] = [title + (f" ({n} listed here could not be located: the count is a "
-                                          "lower bound)" if n else "") for n in missing]
-        frames.append(frame)
+            source_title=titles))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -77,9 +77,11 @@ def source_text(row) -> str:
     return f"{text} ({url})" if url else text
 
 
-def from_counts(counts: pd.DataFrame, metric: str, unit: str, *, source_publisher: str,
-                source_title: str, source_url: str = "", note: str = "") -> pd.DataFrame:
-    """Long-format observations from a per-province count table [adcode, count, as_of]."""
+def from_counts(counts: pd.DataFrame, metric: str, unit: str, *, source_publisher, source_title,
+                source_url="", note="") -> pd.DataFrame:
+    """Long-format observations from a per-province count table [adcode, count, as_of]; the
+    source and note arguments are one text for all rows or one per row."""
+    counts = counts.reset_index(drop=True)
     out = pd.DataFrame({
         "adcode": counts["adcode"].astype(str), "metric": metric, "value": counts["count"].astype(float),
         "unit": unit, "as_of": counts["as_of"].astype(str), "as_of_note": "",

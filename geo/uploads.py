@@ -10,7 +10,7 @@ import pandas as pd
 
 from .ingest import IngestResult
 from .metrics import Metric
-from .observations import from_counts, period_end
+from .observations import from_counts
 
 UPLOAD = "upload"
 
@@ -23,15 +23,10 @@ def upload_metric(name: str, unit: str) -> Metric:
 
 def counts_observations(result: IngestResult, *, unit: str, filename: str) -> pd.DataFrame:
     """Long-format observations from the joined rows of an ingested counts table."""
-    values = result.values
-    out = pd.DataFrame({
-        "adcode": values["adcode"].astype(str), "metric": UPLOAD, "value": values["value"].astype(float),
-        "unit": unit, "as_of": values["as_of"].astype(str), "as_of_note": "",
-        "source_publisher": values["source"].astype(str), "source_title": "",
-        "source_date": "", "source_url": "",
-        "note": "line " + values["line"].astype(str) + f" of {filename}"})
-    out["as_of_date"] = out["as_of"].map(period_end)
-    return out
+    values = result.values.reset_index(drop=True)
+    return from_counts(values.rename(columns={"value": "count"}), UPLOAD, unit,
+                       source_publisher=values["source"].astype(str), source_title="",
+                       note="line " + values["line"].astype(str) + f" of {filename}")
 
 
 def points_observations(counts: pd.DataFrame, *, as_of: str, source: str, filename: str) -> pd.DataFrame:
