@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import partial
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,8 +23,6 @@ from geo.render import build_map, format_value, legend_entries
 from geo.targets import RULES, rules_for
 from geo.view import ViewSpec, build_view, select, sum_over_provinces
 
-# Leaflet is served by the app itself (static/vendor): no CDN, the map works offline.
-ASSET_BASE_URL = STREAMLIT_VENDOR_URL
 TABLE_COLUMNS = ["adcode", "name_zh", "name_en", "region", "value", "unit", "count", "as_of", "stale",
                  "target", "target_year", "gap", "attainment", "source"]
 
@@ -288,7 +287,7 @@ if result.rule:
 left, right = st.columns([3, 2])
 with left:
     m = build_map(result, classification, selected=selected, facilities=data.facilities,
-                  hubs=data.hubs if show_hubs else None, basemap=basemap, asset_base_url=ASSET_BASE_URL)
+                  hubs=data.hubs if show_hubs else None, basemap=basemap, asset_base_url=STREAMLIT_VENDOR_URL)
     # Only the clicked feature comes back: panning and zooming do not rerun the script.
     out = st_folium(m, key="map", height=560, use_container_width=True,
                     returned_objects=["last_active_drawing"])
@@ -315,10 +314,11 @@ with right:
     stem = f"rollout_{metric}_{view_key}_{as_of.isoformat()}"
     d1, d2 = st.columns(2)
     with d1:
-        st.download_button("Download GeoJSON", export.to_geojson(result, shown), f"{stem}.geojson",
+        # Built when clicked, not at every rerun (partial binds this run's view).
+        st.download_button("Download GeoJSON", partial(export.to_geojson, result, shown), f"{stem}.geojson",
                            "application/geo+json", key="download_geojson")
     with d2:
-        st.download_button("Download CSV", export.to_csv(result, shown), f"{stem}.csv", "text/csv",
+        st.download_button("Download CSV", partial(export.to_csv, result, shown), f"{stem}.csv", "text/csv",
                            key="download_csv")
 
 for note in result.notes:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import regions
 from .errors import DataError
+from .observations import AS_OF_FORMAT
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 FACILITIES_CSV = DATA_DIR / "facilities.csv"
@@ -37,7 +38,6 @@ HUB_COLUMNS = ("hub_zh", "hub_en", "province_adcodes", "source", "as_of")
 LON_RANGE, LAT_RANGE = (73.0, 136.0), (3.0, 54.0)
 
 _ADCODE = re.compile(r"^\d{6}$")
-_AS_OF = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _URL = re.compile(r"^https?://\S+$")
 
 
@@ -160,7 +160,7 @@ def _check_province_code(code: str, path: str, i: int, column: str) -> None:
 
 
 def _check_as_of(as_of: str, path: str, i: int) -> None:
-    if not _AS_OF.match(as_of):
+    if not AS_OF_FORMAT.match(as_of):
         raise DataError("a facility without an as-of date is not shown", file=path, row=i,
                         column="as_of", expected="YYYY, YYYY-MM or YYYY-MM-DD", found=as_of)
 

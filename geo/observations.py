@@ -12,7 +12,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 OBSERVATIONS_CSV = DATA_DIR / "observations.csv"
 REQUIRED = ["adcode", "metric", "value", "unit", "as_of", "source_publisher", "source_url"]
 SOURCE_COLUMNS = ["source_publisher", "source_title", "source_date", "source_url"]
-_AS_OF = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+AS_OF_FORMAT = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")  # YYYY, YYYY-MM or YYYY-MM-DD
 
 
 def period_end(as_of: str) -> pd.Timestamp:
@@ -35,7 +35,7 @@ def validate(frame: pd.DataFrame, file: str) -> pd.DataFrame:
         if not re.fullmatch(r"\d{6}", str(row["adcode"])):
             raise DataError("bad adcode", file=file, row=line, column="adcode",
                             expected="a 6-digit string", found=row["adcode"])
-        if not _AS_OF.match(str(row["as_of"])):
+        if not AS_OF_FORMAT.match(str(row["as_of"])):
             raise DataError("bad as_of", file=file, row=line, column="as_of",
                             expected="YYYY, YYYY-MM or YYYY-MM-DD", found=row["as_of"])
         if not str(row["source_publisher"]).strip():

@@ -31,7 +31,7 @@ def escape(text: object) -> str:
 
 
 def format_value(value: float | None, view: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _is_missing(value):
         return NO_DATA_LABEL
     if view == "attainment":
         return f"{value:,.0f} %"
@@ -76,7 +76,6 @@ def map_features(result: ViewResult, classification: Classification) -> dict:
         properties = {"adcode": escape(row["adcode"]),
                       "fill": classification.colour_of(classification.classes[i]),
                       "tooltip": tooltip_html(row, result)}
-        assert tuple(properties) == MAP_PROPERTIES
         features.append({"type": "Feature", "properties": properties,
                          "geometry": row.geometry.__geo_interface__})
     return {"type": "FeatureCollection", "features": features}

@@ -22,7 +22,6 @@ from .observations import latest_at
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 TARGETS_CSV = SEEDS_DIR / "targets.csv"
-NATIONAL = "100000"
 
 
 @dataclass(frozen=True)

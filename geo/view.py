@@ -14,8 +14,8 @@ import pandas as pd
 from . import targets as targets_mod
 from .metrics import METRICS, VIEWS, Metric, view_unit
 from .observations import latest_at, source_text
+from .regions import NATIONAL_ADCODE
 
-NATIONAL = "100000"
 DEFAULT_AS_OF = "2025-12-31"
 
 
@@ -64,7 +64,7 @@ def build_view(spec: ViewSpec, *, boundaries: gpd.GeoDataFrame, observations: pd
     frame["metric"], frame["view"] = metric.key, spec.view
 
     latest = latest_at(observations, metric.key, date)
-    provincial = latest[latest["adcode"] != NATIONAL]
+    provincial = latest[latest["adcode"] != NATIONAL_ADCODE]
     figures = pd.DataFrame({
         "adcode": provincial["adcode"], "count": provincial["value"].astype("float64"),
         "as_of": provincial["as_of"], "as_of_date": provincial["as_of_date"],
@@ -108,7 +108,7 @@ def build_view(spec: ViewSpec, *, boundaries: gpd.GeoDataFrame, observations: pd
     frame["derived"] = view.derived
     frame = frame.sort_values("adcode", ignore_index=True)
 
-    national = latest[latest["adcode"] == NATIONAL]
+    national = latest[latest["adcode"] == NATIONAL_ADCODE]
     national_figure = None
     if len(national):
         row = national.iloc[-1]

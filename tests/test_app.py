@@ -26,7 +26,7 @@ class Recorder:
         return {"last_active_drawing": None}
 
     def download_button(self, label, data, file_name=None, mime=None, **kwargs):
-        self.downloads[file_name.rsplit(".", 1)[1]] = data
+        self.downloads[file_name.rsplit(".", 1)[1]] = data() if callable(data) else data
         return False
 
     def geojson(self):

@@ -90,3 +90,17 @@ def test_map_assets_come_from_the_app(offline_page):
     assert leaflet and all("/app/static/vendor/" in u for u in leaflet), scripts
     assert all("/app/static/vendor/" in u or "/component/" in u for u in scripts + sheets), scripts + sheets
     assert frame.evaluate("typeof L !== 'undefined' && L.version") == "1.9.3"
+
+
+def test_geojson_download_in_the_browser(offline_page):
+    """The download button (its file built when clicked) gives the view's GeoJSON."""
+    import json
+    page = offline_page
+    wait_for_polygons(page)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download GeoJSON").click()
+    data = json.loads(open(download.value.path(), encoding="utf-8").read())
+    assert [f["id"] for f in data["features"]] == sorted(f["id"] for f in data["features"])
+    assert len(data["features"]) == 34 and data["rollout_mapper"]["metric"] == "bs5g"
+    beijing = next(f["properties"] for f in data["features"] if f["id"] == "110000")
+    assert beijing["as_of"] and beijing["source"] and beijing["value"] > 0
