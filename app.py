@@ -8,37 +8,28 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import partial
-from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import datasets, export, ingest, points, regions, uploads
-from geo.assets import STREAMLIT_VENDOR_URL
-from geo.errors import InputError
-from geo.classify import SCHEMES, classify
-from geo.metrics import METRICS, VIEWS
-from geo.render import build_map, format_value, legend_entries
-from geo.targets import RULES, rules_for
-from geo.view import ViewSpec, build_view, select, sum_over_provinces
+import geo
 
+PROVINCES = {p.adcode: p for p in geo.provinces()}
 TABLE_COLUMNS = ["adcode", "name_zh", "name_en", "region", "value", "unit", "count", "as_of", "stale",
-                 "target", "target_year", "gap", "attainment", "source"]
+                 "target", "target_year", "gap", "attainment_pct", "source"]
 
 st.set_page_config(page_title="China digital-infrastructure rollout mapper", layout="wide")
 
 
 @st.cache_resource(show_spinner="Loading boundaries and data…")
-def inputs() -> datasets.Inputs:
-    return datasets.load_inputs()
+def bundled() -> geo.Bundle:
+    """The bundled data, loaded once and shared by every visitor (a Bundle is never changed)."""
+    return geo.load()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def view(spec: ViewSpec):
-    data = inputs()
-    return build_view(spec, boundaries=data.boundaries,
-                      observations=data.observations, targets=data.targets)
+def bundled_view(spec: geo.ViewSpec) -> geo.ViewResult:
+    return geo.view(bundled(), spec=spec)
 
 
 def md(text: object) -> str:
@@ -46,16 +37,9 @@ def md(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~])", r"\\\1", str(text))
 
 
-@dataclass
-class Upload:
-    metric: object  # geo.metrics.Metric of the uploaded layer, or None (targets only)
-    observations: pd.DataFrame
-    targets: pd.DataFrame
-
-
 @st.cache_data(show_spinner="Reading your file…", max_entries=8)
-def read_upload(content: bytes, filename: str) -> ingest.RawTable:
-    return ingest.read_table(content, filename)
+def read_upload(content: bytes, filename: str) -> "geo.ingest.RawTable":
+    return geo.read_table(content, filename)
 
 
 def column_choice(label: str, header: list[str], guess: str | None, key: str, required: bool) -> str | None:
@@ -65,41 +49,39 @@ def column_choice(label: str, header: list[str], guess: str | None, key: str, re
                         format_func=lambda c: "— choose —" if c is None else c, key=key)
 
 
-def report_panel(result: ingest.IngestResult, filename: str, key: str) -> None:
+def report_panel(layer: geo.Layer, key: str) -> None:
     """Every input line with its status: nothing is dropped silently."""
-    counts = ingest.summary(result.report)
-    st.text(f"{filename}: {len(result.report)} lines — " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-    for note in result.notes:
+    counts = layer.summary
+    st.text(f"{layer.source_name}: {len(layer.report)} lines — " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for note in layer.notes:
         st.text(f"note: {note}")
-    if counts["unmatched"] or counts["invalid_value"] or counts["duplicate"]:
+    if set(counts) - {"joined", "ok", "skipped", "no_data", "aggregate_row"}:
         st.warning("Some lines were not joined: see the report below (reasons and suggestions; "
                    "suggestions are never applied).")
-    st.dataframe(result.report, hide_index=True, width="stretch", height=240)
-    st.download_button("Download the line-by-line report (CSV)", export.frame_to_csv(result.report),
-                       f"report_{filename}.csv", "text/csv", key=f"download_report_{key}")
+    st.dataframe(layer.report, hide_index=True, width="stretch", height=240)
+    st.download_button("Download the line-by-line report (CSV)", geo.frame_to_csv(layer.report),
+                       f"report_{layer.source_name}.csv", "text/csv", key=f"download_report_{key}")
 
 
-def your_data_panel() -> Upload | None:
-    """Upload a counts table and/or a targets table; returns what joined, as a layer."""
+def your_data_panel() -> list[geo.Layer]:
+    """Upload a counts table or point file and/or a targets table: the layers that joined."""
     values_kind = st.radio("Your values are", ["table", "points"], horizontal=True, key="upload_kind",
                            format_func={"table": "a per-province table (CSV, TSV, XLSX)",
                                         "points": "points with coordinates (CSV, XLSX, GeoJSON)"}.get)
     values_file = st.file_uploader("Your values", key="upload_values")
     targets_file = st.file_uploader("Your targets (optional): per-province targets", key="upload_targets")
-    if values_file is None and targets_file is None:
-        return None
-    observations, targets, metric = pd.DataFrame(), pd.DataFrame(), None
+    layers = []
     if values_file is not None and values_kind == "points":
-        metric, observations = points_panel(values_file)
+        layers.append(points_panel(values_file))
     elif values_file is not None:
         try:
             table = read_upload(values_file.getvalue(), values_file.name)
-        except InputError as e:
-            st.error(str(e))
-            return None
-        st.text(f"Read {values_file.name}: {ingest.ENCODING_LABELS.get(table.encoding, table.encoding)}, "
+        except geo.InputError as e:
+            st.error(md(e))
+            return []
+        st.text(f"Read {values_file.name}: {geo.ENCODING_LABELS.get(table.encoding, table.encoding)}, "
                 f"header on line {table.header_line}, {len(table.rows)} data rows")
-        guessed = ingest.guess_columns(table.header)
+        guessed = geo.guess_columns(table.header)
         c1, c2 = st.columns(2)
         with c1:
             province_col = column_choice("Province column", table.header, guessed["name"] or guessed["adcode"],
@@ -112,8 +94,8 @@ def your_data_panel() -> Upload | None:
             unit = st.text_input("Unit", "count", key="up_unit")
             default_as_of = st.date_input("As of (for rows without a date)", value=None, key="up_default_as_of")
             default_source = st.text_input("Source (for rows without one)", key="up_default_source")
-            targets_of = st.selectbox("Measure against the targets of", [None, *METRICS], key="up_targets_of",
-                                      format_func=lambda k: "no target" if k is None else METRICS[k].label)
+            targets_of = st.selectbox("Measure against the targets of", [None, *geo.METRICS], key="up_targets_of",
+                                      format_func=lambda k: "no target" if k is None else geo.METRICS[k].label)
         missing = [label for label, ok in (("the province column", province_col), ("the value column", value_col),
                                            ("a date (column or default)", as_of_col or default_as_of),
                                            ("a source (column or default)", source_col or default_source.strip()))
@@ -121,39 +103,37 @@ def your_data_panel() -> Upload | None:
         if missing:
             st.warning("To use this file, give " + ", ".join(missing) + ". Nothing is guessed.")
         else:
-            result = ingest.ingest_counts(
-                table, province_col=province_col, value_col=value_col, as_of_col=as_of_col,
-                source_col=source_col, default_as_of=default_as_of.isoformat() if default_as_of else None,
-                default_source=default_source.strip() or None)
-            report_panel(result, values_file.name, "values")
-            metric = uploads.upload_metric(name, unit)
-            observations = uploads.counts_observations(result, unit=metric.unit, filename=values_file.name)
-            if targets_of:
-                targets = uploads.borrowed_targets(data.targets, targets_of)
+            layer = geo.Layer.from_table(
+                table, name=name, unit=unit, province_col=province_col, value_col=value_col,
+                as_of_col=as_of_col, source_col=source_col,
+                default_as_of=default_as_of.isoformat() if default_as_of else None,
+                default_source=default_source.strip() or None, targets_of=targets_of)
+            report_panel(layer, "values")
+            layers.append(layer)
+    layers = [layer for layer in layers if layer is not None]
     if targets_file is not None:
-        uploaded_targets = targets_panel(targets_file, metric)
-        if uploaded_targets is not None:
-            targets = pd.concat([targets, uploaded_targets], ignore_index=True)
-    return Upload(metric, observations, targets)
+        targets = targets_panel(targets_file, has_values=bool(layers))
+        if targets is not None:
+            layers.append(targets)
+    return layers
 
 
 @st.cache_data(show_spinner="Placing your points…", max_entries=4)
-def place_uploaded_points(content: bytes, filename: str, lon_col: str, lat_col: str, datum: str,
-                          fix_swapped: bool) -> pd.DataFrame:
-    frame, _ = ingest.read_points(content, filename)
-    return points.place_points(frame, lon_col=lon_col, lat_col=lat_col, datum=datum, fix_swapped=fix_swapped)
+def point_layer(content: bytes, filename: str, name: str, lon_col: str, lat_col: str, datum: str,
+                fix_swapped: bool, as_of: str, source: str) -> geo.Layer:
+    return geo.Layer.from_points(content, filename=filename, name=name, lon_col=lon_col, lat_col=lat_col,
+                                 datum=datum, fix_swapped=fix_swapped, as_of=as_of, source_text=source)
 
 
-def points_panel(file):
-    """A point file counted per province by the spatial join: (metric, observations) or (None, empty)."""
-    nothing = (None, pd.DataFrame())
+def points_panel(file) -> geo.Layer | None:
+    """A point file counted per province by the spatial join."""
     try:
-        frame, kind = ingest.read_points(file.getvalue(), file.name)
-    except InputError as e:
-        st.error(str(e))
-        return nothing
+        frame, kind = geo.read_points(file.getvalue(), file.name)
+    except geo.InputError as e:
+        st.error(md(e))
+        return None
     columns = [c for c in frame.columns if c not in ("line", "part", "problem")]
-    guessed = ingest.guess_columns(columns)
+    guessed = geo.guess_columns(columns)
     c1, c2 = st.columns(2)
     with c1:
         lon_col = column_choice("Longitude column", columns, guessed["lon"], "up_lon", True)
@@ -172,28 +152,26 @@ def points_panel(file):
                if not ok]
     if missing:
         st.warning("To use this file, give " + ", ".join(missing) + ". Nothing is guessed.")
-        return nothing
-    placed = place_uploaded_points(file.getvalue(), file.name, lon_col, lat_col, datum, fix_swapped)
-    statuses = placed["status"].value_counts()
-    st.text(f"{file.name}: {len(placed)} points — " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
+        return None
+    layer = point_layer(file.getvalue(), file.name, name, lon_col, lat_col, datum, fix_swapped,
+                        as_of.isoformat(), source.strip())
+    placed = layer.placed
+    st.text(f"{file.name}: {len(placed)} points — " + ", ".join(f"{k} {v}" for k, v in layer.summary.items()))
     if (placed["status"] != "ok").any():
         st.warning("Some points were not placed: see the report below (every row is listed).")
     st.dataframe(placed, hide_index=True, width="stretch", height=240)
-    st.download_button("Download the point-by-point report (CSV)", export.frame_to_csv(placed),
+    st.download_button("Download the point-by-point report (CSV)", geo.frame_to_csv(placed),
                        f"report_{file.name}.csv", "text/csv", key="download_report_points")
-    counts = points.count_by_area(placed, "province")
-    metric = uploads.upload_metric(name, "points")
-    return metric, uploads.points_observations(counts, as_of=as_of.isoformat(), source=source.strip(),
-                                               filename=file.name)
+    return layer
 
 
-def targets_panel(file, metric) -> pd.DataFrame | None:
+def targets_panel(file, has_values: bool) -> geo.Layer | None:
     try:
         table = read_upload(file.getvalue(), file.name)
-    except InputError as e:
-        st.error(str(e))
+    except geo.InputError as e:
+        st.error(md(e))
         return None
-    guessed = ingest.guess_columns(table.header)
+    guessed = geo.guess_columns(table.header)
     c1, c2 = st.columns(2)
     with c1:
         province_col = column_choice("Target file: province column", table.header,
@@ -205,25 +183,23 @@ def targets_panel(file, metric) -> pd.DataFrame | None:
         default_year = st.number_input("Target year (for rows without one)", 2000, 2100, value=None,
                                        key="ut_default_year")
         default_source = st.text_input("Target source (for rows without one)", key="ut_default_source")
-        applies_to = st.selectbox("These are targets for", [uploads.UPLOAD if metric else None, *METRICS],
+        applies_to = st.selectbox("These are targets for", [geo.DEFAULT_LAYER_KEY if has_values else None, *geo.METRICS],
                                   key="ut_applies_to",
-                                  format_func=lambda k: "your values" if k == uploads.UPLOAD else
-                                  (METRICS[k].label if k else "— choose —"))
+                                  format_func=lambda k: "your values" if k == geo.DEFAULT_LAYER_KEY else
+                                  (geo.METRICS[k].label if k else "— choose —"))
     if not (province_col and target_col and (year_col or default_year) and default_source.strip() and applies_to):
         st.warning("To use the targets, give the province and target columns, a target year, a source "
                    "and what they are targets for. Nothing is guessed.")
         return None
-    result = ingest.ingest_targets(table, province_col=province_col, target_col=target_col,
-                                   target_year_col=year_col, default_target_year=default_year,
-                                   default_source=default_source.strip())
-    report_panel(result, file.name, "targets")
-    rows = uploads.targets_rows(result, filename=file.name)
-    rows["metric"] = applies_to
-    return rows
+    layer = geo.Layer.from_targets(table, applies_to=applies_to, province_col=province_col,
+                                   target_col=target_col, target_year_col=year_col,
+                                   default_target_year=default_year, default_source=default_source.strip())
+    report_panel(layer, "targets")
+    return layer
 
 
 def province_label(adcode: str) -> str:
-    p = regions.by_adcode()[adcode]
+    p = PROVINCES[adcode]
     return f"{p.name_zh} · {p.name_en}"
 
 
@@ -234,50 +210,48 @@ def take_map_click() -> None:
         st.session_state["provinces"] = [*st.session_state.get("provinces", []), clicked]
 
 
-data = inputs()
 take_map_click()
 st.title("China's digital-infrastructure rollout, by province")
 with st.expander("Bring your own data: upload a table of values or targets",
                  expanded=bool(st.session_state.get("upload_values") or st.session_state.get("upload_targets"))):
-    upload = your_data_panel()
-upload_metric = upload.metric if upload else None
-choices = {**METRICS, **({uploads.UPLOAD: upload_metric} if upload_metric else {})}
+    layers = your_data_panel()
+bundle = bundled()
+for layer in layers:
+    bundle = bundle.with_layer(layer)
+choices = bundle.metrics
 
 with st.sidebar:
     st.header("What to map")
     metric = st.selectbox("Infrastructure", list(choices), format_func=lambda k: choices[k].label, key="metric")
-    view_key = st.selectbox("View", list(VIEWS), format_func=lambda k: VIEWS[k].label, key="view")
+    view_key = st.selectbox("View", list(geo.VIEWS), format_func=lambda k: geo.VIEWS[k].label, key="view")
     as_of = st.date_input("Figures as of", dt.date(2025, 12, 31), min_value=dt.date(2019, 1, 1),
                           max_value=dt.date(2030, 12, 31), key="as_of")
     stale_months = st.slider("Mark figures older than this as stale (months)", 3, 72, 24, key="stale_months")
     hide_stale = st.checkbox("Show stale figures as no data", key="hide_stale")
-    all_targets = pd.concat([data.targets, upload.targets], ignore_index=True) if upload else data.targets
-    available = rules_for(all_targets, metric)
+    available = bundle.rules(metric)
     rule = st.selectbox("Target allocation rule", available or [None],
-                        format_func=lambda r: f"{r}: {RULES[r].label}" if r else "no quantitative target",
+                        format_func=lambda r: f"{r}: {geo.RULES[r].label}" if r else "no quantitative target",
                         key="rule", disabled=not available)
     st.header("Classes")
-    scheme = st.selectbox("Classification", list(SCHEMES), format_func=lambda k: SCHEMES[k][0], key="scheme")
-    k = st.slider("Number of classes", 3, 7, 5, key="k")
+    scheme = st.selectbox("Classification", list(geo.SCHEMES), format_func=lambda k: geo.SCHEMES[k][0],
+                          key="scheme")
+    k = st.slider("Number of classes", 3, 7, geo.DEFAULT_CLASSES, key="k")
     st.header("Filter")
-    picked_regions = st.multiselect("Regions", list(regions.REGIONS), key="regions")
-    picked = st.multiselect("Provinces (or click the map)", [p.adcode for p in regions.provinces()],
+    picked_regions = st.multiselect("Regions", list(geo.REGIONS), key="regions")
+    picked = st.multiselect("Provinces (or click the map)", list(PROVINCES),
                             format_func=province_label, key="provinces")
     st.header("Layers")
     show_hubs = st.toggle("东数西算 hub nodes (outlines)", value=False, key="show_hubs")
     basemap = st.toggle("Basemap tiles (needs internet)", value=False, key="basemap")
 
-spec = ViewSpec(metric, view_key, as_of.isoformat(), rule, stale_months, hide_stale)
-if upload is None:
-    result = view(spec)
-else:  # uploaded data: not cached across sessions, and small enough to compute at each rerun
-    result = build_view(spec, boundaries=data.boundaries, targets=all_targets, metric=choices[metric],
-                        observations=pd.concat([data.observations, upload.observations], ignore_index=True))
-shown = select(result.frame, picked, picked_regions)
-selected = list(shown["adcode"]) if (picked or picked_regions) else []
-classification = classify(result.frame["value"], scheme, k, VIEWS[view_key].centre)
+spec = geo.ViewSpec(metric, view_key, as_of.isoformat(), rule, stale_months, hide_stale,
+                    tuple(picked), tuple(picked_regions))
+# Users' layers are not cached across sessions; they are small enough to compute at each rerun.
+result = geo.view(bundle, spec=spec) if layers else bundled_view(spec)
+shown = result.selection
+classification = geo.classification(result, scheme, k)
 
-st.caption(f"{md(result.metric.label)} · {VIEWS[view_key].label} · figures as of {as_of.isoformat()} or earlier "
+st.caption(f"{md(result.metric.label)} · {result.view.label} · figures as of {as_of.isoformat()} or earlier "
            f"(each province shows its own date; older than {stale_months} months is marked stale) · "
            f"unit: {md(result.unit)}")
 if result.rule:
@@ -286,8 +260,8 @@ if result.rule:
 
 left, right = st.columns([3, 2])
 with left:
-    m = build_map(result, classification, selected=selected, facilities=data.facilities,
-                  hubs=data.hubs if show_hubs else None, basemap=basemap, asset_base_url=STREAMLIT_VENDOR_URL)
+    m = geo.choropleth(result, scheme, k, hubs=show_hubs, basemap=basemap,
+                       asset_base_url=geo.STREAMLIT_VENDOR_URL)
     # Only the clicked feature comes back: panning and zooming do not rerun the script.
     out = st_folium(m, key="map", height=560, use_container_width=True,
                     returned_objects=["last_active_drawing"])
@@ -297,28 +271,28 @@ with left:
         st.session_state["last_clicked"] = clicked
         st.session_state["clicked_adcode"] = clicked
         st.rerun()
-    st.caption("Legend: " + " · ".join(label for _, label in legend_entries(result, classification))
+    st.caption("Legend: " + " · ".join(label for _, label in geo.legend_entries(result, classification))
                + f" ({md(result.unit)}). Grey = no data: no sourced figure, not zero.")
 with right:
     national = result.national
-    total, n_with = sum_over_provinces(shown)
+    total, n_with = result.provincial_sum()
     c1, c2 = st.columns(2)
-    c1.metric("National figure", format_value(national["value"], "value") if national else "no data",
+    c1.metric("National figure", geo.format_value(national["value"], "value") if national else "no data",
               help=f"as of {national['as_of']}; {national['source']}" if national else "no national figure")
-    c2.metric(f"Sum of {n_with} of {len(shown)} provinces", format_value(total, "value") if total else "no data",
+    c2.metric(f"Sum of {n_with} of {len(shown)} provinces", geo.format_value(total, "value") if total else "no data",
               help="Only provinces with a sourced figure are summed.")
     st.dataframe(shown[TABLE_COLUMNS], hide_index=True, width="stretch", height=380,
                  column_config={"value": st.column_config.NumberColumn(result.unit, format="%.2f"),
-                                "attainment": st.column_config.NumberColumn("attainment", format="percent"),
+                                "attainment_pct": st.column_config.NumberColumn("attainment %", format="%.0f"),
                                 "stale": st.column_config.CheckboxColumn("stale")})
     stem = f"rollout_{metric}_{view_key}_{as_of.isoformat()}"
     d1, d2 = st.columns(2)
     with d1:
         # Built when clicked, not at every rerun (partial binds this run's view).
-        st.download_button("Download GeoJSON", partial(export.to_geojson, result, shown), f"{stem}.geojson",
+        st.download_button("Download GeoJSON", partial(geo.to_geojson, result), f"{stem}.geojson",
                            "application/geo+json", key="download_geojson")
     with d2:
-        st.download_button("Download CSV", partial(export.to_csv, result, shown), f"{stem}.csv", "text/csv",
+        st.download_button("Download CSV", partial(geo.to_csv, result), f"{stem}.csv", "text/csv",
                            key="download_csv")
 
 for note in result.notes:
@@ -331,7 +305,7 @@ if national and total is not None:
 with st.expander("Sources, targets and facilities"):
     st.dataframe(shown[["adcode", "name_en", "as_of", "source", "target_source"]], hide_index=True,
                  width="stretch")
-    unlocated = data.facilities[data.facilities["lon"].isna()]
+    unlocated = bundle.facilities[bundle.facilities["lon"].isna()]
     if len(unlocated):
         st.write(f"{len(unlocated)} facilities could not be located and are not on the map or in the counts:")
         st.dataframe(unlocated[["kind", "name_zh", "location_method"]], hide_index=True)

@@ -28,9 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from geo import boundaries, join  # noqa: E402
+from geo import boundaries, join
 
 BBOX = (73.5, 18.0, 135.1, 53.6)
 # Approximate centres (GCJ-02 degrees) of 50 large cities: provincial capitals and others.
@@ -105,7 +103,7 @@ def memory_child(level: str, n: int, kind: str) -> None:
     lon, lat = uniform_points(n) if kind == "uniform" else clustered_points(n)
     join.area_index(level)
     before = _peak_rss_mb()
-    codes = join.assign_points(lon, lat, level=level)
+    codes = join.assign_points(lon, lat, level=level, datum="gcj02")
     print(json.dumps({"before_mb": before, "peak_mb": _peak_rss_mb(), "n": int(codes.size)}))
 
 

@@ -1,10 +1,12 @@
-"""Command line for batch use.
+"""Command line for batch use (also installed as `rollout-mapper`).
 
   python -m geo export --metric bs5g --view gap --as-of 2025-12-31 [--provinces 110000,310000] --out out.geojson
   python -m geo render --metric bs5g --view gap --out map.html
-  python -m geo join-points sites.csv --lon lng --lat lat [--datum wgs84] [--level province] --out counts.csv
+  python -m geo join-points sites.csv --lon lng --lat lat --datum wgs84 [--level province] --out counts.csv
+  python -m geo prepare            # boundaries and join indexes, cached (set-up runs it)
 
-Bad arguments give a one-line error on stderr and exit status 2.
+A user's mistake (a bad argument or file) gives a one-line `error:` on stderr and exit status 2.
+Anything else is a bug: exit status 1 with a one-line note (the traceback with --debug).
 """
 from __future__ import annotations
 
@@ -12,10 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import InputError
-from .classify import SCHEMES
-from .metrics import METRICS, VIEWS
-from .targets import RULES
+from . import config
+from .errors import GeoError, InputError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,20 +24,38 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _months(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of months") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} months: expected 0 or more")
+    return value
+
+
 def _view_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--metric", default="bs5g", choices=sorted(METRICS))
-    p.add_argument("--view", default="value", choices=list(VIEWS))
-    p.add_argument("--as-of", default="2025-12-31", help="YYYY-MM-DD: newest figure at or before this date")
+    from .classify import SCHEMES
+    from .metrics import METRICS
+    from .targets import RULES
+    from .views import VIEWS
+    p.add_argument("--metric", default=config.DEFAULT_METRIC, choices=sorted(METRICS))
+    p.add_argument("--view", default=config.DEFAULT_VIEW, choices=list(VIEWS))
+    p.add_argument("--as-of", default=config.DEFAULT_AS_OF,
+                   help="YYYY-MM-DD: newest figure at or before this date")
     p.add_argument("--rule", choices=list(RULES), help="target allocation rule (default: first available)")
-    p.add_argument("--stale-months", type=int, default=24, help="figures older than this are marked stale")
+    p.add_argument("--stale-months", type=_months, default=config.DEFAULT_STALE_MONTHS,
+                   help="figures older than this are marked stale")
     p.add_argument("--hide-stale", action="store_true", help="show stale figures as no data")
     p.add_argument("--provinces", default="", help="comma-separated adcodes or names (default: all)")
     p.add_argument("--regions", default="", help="comma-separated: East,Central,West,Northeast")
-    p.add_argument("--scheme", default="quantiles", choices=list(SCHEMES), help="class breaks")
+    p.add_argument("--scheme", default=config.DEFAULT_SCHEME, choices=list(SCHEMES), help="class breaks")
+    p.add_argument("--classes", type=int, default=config.DEFAULT_CLASSES, choices=range(3, 8),
+                   metavar="3-7", help="number of classes")
     p.add_argument("--out", required=True, type=Path)
     u = p.add_argument_group("your own counts table (instead of a bundled metric)")
     u.add_argument("--counts", type=Path, help="CSV/TSV/XLSX of per-province values")
-    u.add_argument("--metric-name", default="Your data", help="label of the uploaded metric")
+    u.add_argument("--metric-name", default="Your data", help="label of your metric")
     u.add_argument("--unit", default="count")
     u.add_argument("--province-col", help="column naming the province (default: recognised by name)")
     u.add_argument("--value-col", help="column holding the value (default: recognised by name)")
@@ -50,7 +68,9 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .join import LEVELS
     p = _Parser(prog="python -m geo", description="The rollout mapper's command line.")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _view_arguments(sub.add_parser("export", help="write the GeoJSON (or CSV if --out ends in .csv) of a view"))
     _view_arguments(sub.add_parser("render", help="write the interactive map as a standalone offline HTML file"))
@@ -58,118 +78,108 @@ def parser() -> argparse.ArgumentParser:
     j.add_argument("file", type=Path)
     j.add_argument("--lon", required=True)
     j.add_argument("--lat", required=True)
-    j.add_argument("--datum", default="gcj02", choices=["wgs84", "gcj02", "bd09"])
-    j.add_argument("--level", default="province", choices=["province", "prefecture", "county"])
+    j.add_argument("--datum", required=True, choices=["wgs84", "gcj02", "bd09"],
+                   help="the datum of the coordinates: wgs84 (GPS, OpenStreetMap), gcj02 (AMap, "
+                        "Tencent) or bd09 (Baidu); it cannot be read off the numbers")
+    j.add_argument("--level", default="province", choices=list(LEVELS))
     j.add_argument("--fix-swapped", action="store_true", help="swap lon/lat back when a whole file is swapped")
     j.add_argument("--out", required=True, type=Path)
     j.add_argument("--assignments", type=Path, help="also write every input row with its area and status")
+    r = sub.add_parser("prepare", help="prepare the display boundaries and join indexes (set-up runs this)")
+    r.add_argument("--levels", default=",".join(LEVELS),
+                   help=f"join indexes to build, comma-separated (default: {','.join(LEVELS)})")
     return p
 
 
-def _parse_provinces(text: str) -> list[str]:
-    from .regions import ProvinceNotFound, resolve_province
-    out = []
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        try:
-            out.append(resolve_province(item))
-        except ProvinceNotFound as e:
-            raise InputError(f"--provinces: {e}") from None
-    return out
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
 def _view(args):
-    from . import datasets
-    from .view import ViewSpec, build_view, select
-    from .regions import REGIONS
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()]
-    bad = [r for r in regions if r not in REGIONS]
-    if bad:
-        raise InputError(f"--regions: unknown region {bad[0]!r}; expected {', '.join(REGIONS)}")
-    provinces = _parse_provinces(args.provinces)
-    try:
-        spec = ViewSpec(args.metric, args.view, args.as_of, args.rule, args.stale_months, args.hide_stale)
-        spec.validate(METRICS[args.metric])
-    except ValueError as e:
-        raise InputError(f"bad argument: {e}") from None
-    inputs = datasets.load_inputs()
-    metric = None
+    import geo
+    bundle = geo.load()
+    metric = args.metric
     if args.counts:
-        metric = _load_counts(args, inputs)
-        spec.metric = metric.key
-    result = build_view(spec, boundaries=inputs.boundaries, observations=inputs.observations,
-                        targets=inputs.targets, metric=metric)
-    return inputs, result, select(result.frame, provinces, regions), provinces
+        layer = geo.Layer.from_table(
+            args.counts, name=args.metric_name, unit=args.unit, province_col=args.province_col,
+            value_col=args.value_col, as_of_col=args.as_of_col, source_col=args.source_col,
+            default_as_of=args.default_as_of, default_source=args.source, targets_of=args.targets_of)
+        if args.report:
+            from .export import frame_to_csv
+            from .files import write_output
+            write_output(args.report, frame_to_csv(layer.report), inputs=[args.counts])
+        print(f"{layer.source_name}: " + ", ".join(f"{k} {v}" for k, v in layer.summary.items()),
+              file=sys.stderr)
+        for note in layer.notes:
+            print(f"  note: {note}", file=sys.stderr)
+        bundle, metric = bundle.with_layer(layer), layer.key
+    return geo.view(bundle, metric=metric, view=args.view, as_of=args.as_of, rule=args.rule,
+                    stale_after_months=args.stale_months, stale_as_no_data=args.hide_stale,
+                    provinces=_split(args.provinces), regions=_split(args.regions))
 
 
-def _load_counts(args, inputs):
-    """Ingest --counts into `inputs` as the upload metric; write --report; return the metric."""
-    import pandas as pd
+def _run(args) -> None:
+    import geo
 
-    from . import ingest, uploads
-    from .export import frame_to_csv
-    table = ingest.read_table(args.counts.read_bytes(), args.counts.name)
-    guessed = ingest.guess_columns(table.header)
-    province_col = args.province_col or guessed["name"] or guessed["adcode"]
-    value_col = args.value_col or guessed["value"]
-    if not province_col or not value_col:
-        raise InputError(f"columns not recognised in {args.counts.name} (found {table.header}); "
-                         "name them with --province-col and --value-col")
-    result = ingest.ingest_counts(
-        table, province_col=province_col, value_col=value_col,
-        as_of_col=args.as_of_col or guessed["as_of"], source_col=args.source_col or guessed["source"],
-        default_as_of=args.default_as_of, default_source=args.source or f"uploaded file {args.counts.name}")
-    if args.report:
-        args.report.write_text(frame_to_csv(result.report), encoding="utf-8")
-    counts = ingest.summary(result.report)
-    print(f"{args.counts.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v), file=sys.stderr)
-    for note in result.notes:
-        print(f"  note: {note}", file=sys.stderr)
-    inputs.observations = pd.concat(
-        [inputs.observations, uploads.counts_observations(result, unit=args.unit, filename=args.counts.name)],
-        ignore_index=True)
-    if args.targets_of:
-        inputs.targets = pd.concat([inputs.targets, uploads.borrowed_targets(inputs.targets, args.targets_of)],
-                                   ignore_index=True)
-    return uploads.upload_metric(args.metric_name, args.unit)
+    from .files import write_output
+    inputs = [getattr(args, "counts", None), getattr(args, "file", None)]
+    if args.command == "export":
+        v = _view(args)
+        text = geo.to_csv(v) if args.out.suffix.lower() == ".csv" else geo.to_geojson(v)
+        write_output(args.out, text, inputs=inputs)
+        print(f"wrote {len(v.selection)} provinces to {args.out}")
+    elif args.command == "render":
+        v = _view(args)
+        write_output(args.out, geo.to_html(v, args.scheme, args.classes), inputs=inputs)
+        print(f"wrote {args.out}")
+    elif args.command == "prepare":
+        import time
+
+        from . import boundaries, join
+        start = time.perf_counter()
+        boundaries.load_display()
+        for level in _split(args.levels):
+            if level not in join.LEVELS:
+                raise InputError(f"unknown level {level!r}", expected=", ".join(join.LEVELS))
+            join.area_index(level)
+        print(f"boundaries and join indexes ready in {boundaries.cache_dir()} "
+              f"({time.perf_counter() - start:.1f} s)")
+    elif args.command == "join-points":
+        from .export import frame_to_csv
+        from .points import join_points_file
+        for out in (args.out, args.assignments):
+            if out is not None and out.resolve() == args.file.resolve():
+                raise InputError("the output would overwrite the input file", file=str(out))
+        counts, placed = join_points_file(args.file, lon_col=args.lon, lat_col=args.lat,
+                                          datum=args.datum, level=args.level,
+                                          fix_swapped=args.fix_swapped)
+        write_output(args.out, frame_to_csv(counts), inputs=inputs)
+        if args.assignments:  # raw cells of the user's file: neutralised for spreadsheets
+            write_output(args.assignments, frame_to_csv(placed), inputs=inputs)
+        not_ok = placed[placed["status"] != "ok"]
+        print(f"placed {len(placed) - len(not_ok)} of {len(placed)} rows; wrote {args.out}")
+        for status, group in not_ok.groupby("status"):
+            lines = ", ".join(str(n) for n in group["line"].head(20))
+            more = f" and {len(group) - 20} more" if len(group) > 20 else ""
+            print(f"  {status}: {len(group)} rows (lines {lines}{more})", file=sys.stderr)
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command == "export":
-            from .export import to_csv, to_geojson
-            _, result, frame, _ = _view(args)
-            text = to_csv(result, frame) if args.out.suffix.lower() == ".csv" else to_geojson(result, frame)
-            args.out.write_text(text, encoding="utf-8")
-            print(f"wrote {len(frame)} provinces to {args.out}")
-        elif args.command == "render":
-            from .assets import standalone_html
-            from .classify import classify
-            from .render import build_map
-            inputs, result, frame, provinces = _view(args)
-            classification = classify(result.frame["value"], args.scheme, 5, VIEWS[args.view].centre)
-            m = build_map(result, classification, selected=provinces, facilities=inputs.facilities,
-                          hubs=inputs.hubs)
-            args.out.write_text(standalone_html(m), encoding="utf-8")
-            print(f"wrote {args.out}")
-        elif args.command == "join-points":
-            from .points import join_points_file
-            counts, placed = join_points_file(args.file, lon_col=args.lon, lat_col=args.lat,
-                                              datum=args.datum, level=args.level,
-                                              fix_swapped=args.fix_swapped)
-            from .export import frame_to_csv
-            args.out.write_text(frame_to_csv(counts), encoding="utf-8")
-            if args.assignments:  # raw cells of the user's file: neutralised for spreadsheets
-                args.assignments.write_text(frame_to_csv(placed), encoding="utf-8")
-            not_ok = placed[placed["status"] != "ok"]
-            print(f"placed {len(placed) - len(not_ok)} of {len(placed)} rows; wrote {args.out}")
-            for status, group in not_ok.groupby("status"):
-                lines = ", ".join(str(n) for n in group["line"].head(20))
-                more = f" and {len(group) - 20} more" if len(group) > 20 else ""
-                print(f"  {status}: {len(group)} rows (lines {lines}{more})", file=sys.stderr)
-    except (InputError, FileNotFoundError, ValueError) as e:
+        _run(args)
+    except InputError as e:
         sys.stderr.write(f"error: {e}\n")
         return 2
+    except GeoError as e:  # bundled data or assets broken: not the user's doing
+        sys.stderr.write(f"error (not in your input): {e}\n")
+        return 1
+    except Exception as e:  # noqa: BLE001 - a bug: say so in one line unless asked for more
+        if args.debug:
+            raise
+        sys.stderr.write(f"internal error (a bug, please report it): {type(e).__name__}: {e}; "
+                         "run with --debug for the traceback\n")
+        return 1
     return 0
 
 

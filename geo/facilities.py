@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from . import regions
+from .config import CHINA_LAT, CHINA_LON, DATA_DIR
 from .errors import DataError
 from .observations import AS_OF_FORMAT
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 FACILITIES_CSV = DATA_DIR / "facilities.csv"
 HUBS_CSV = DATA_DIR / "computing_hubs.csv"
 
@@ -34,8 +34,6 @@ FACILITY_COLUMNS = (
     "location_method", "lon", "lat", "datum", "source_publisher", "source_title", "source_url",
     "as_of", "as_of_note", "confidence", "note")
 HUB_COLUMNS = ("hub_zh", "hub_en", "province_adcodes", "source", "as_of")
-# China's extent in lon/lat, generous: a coordinate outside it is a broken row, not a facility.
-LON_RANGE, LAT_RANGE = (73.0, 136.0), (3.0, 54.0)
 
 _ADCODE = re.compile(r"^\d{6}$")
 _URL = re.compile(r"^https?://\S+$")
@@ -46,7 +44,7 @@ _URL = re.compile(r"^https?://\S+$")
 def load_facilities(path: str | Path | None = None) -> pd.DataFrame:
     """The facility table, validated; lon/lat as floats (NaN where the site is not located).
 
-    Raises DataError (an InputError) naming the file, row (the header is row 1) and column of
+    Raises DataError naming the file, row (the header is row 1) and column of
     the first broken cell.
     """
     return _load_facilities(str(path or FACILITIES_CSV)).copy()
@@ -129,7 +127,7 @@ def _check_facility_row(row: dict, path: str, i: int) -> None:
 
 
 def _check_located(row: dict, path: str, i: int) -> None:
-    for column, (low, high) in (("lon", LON_RANGE), ("lat", LAT_RANGE)):
+    for column, (low, high) in (("lon", CHINA_LON), ("lat", CHINA_LAT)):
         try:
             value = float(row[column])
         except ValueError:

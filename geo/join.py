@@ -52,7 +52,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import boundaries, datum as datum_mod
+from . import boundaries
+from . import datum as datum_mod
 
 LEVELS = tuple(boundaries.LEVELS)
 DEFAULT_CELL_SIZE = 1 / 64  # degrees; a power of two keeps every cell edge exact in binary
@@ -349,11 +350,11 @@ def level_areas(level: str = "province") -> pd.DataFrame:
     return area_index(level).names.rename(columns={"code": "adcode"}).copy()
 
 
-def assign_points(lon, lat, *, level: str = "province", datum: str = "gcj02") -> np.ndarray:
+def assign_points(lon, lat, *, datum: str, level: str = "province") -> np.ndarray:
     """6-digit adcode of the `level` area containing each point, "" for none.
 
-    lon/lat: numeric array-likes in `datum` (wgs84, gcj02 or bd09); they are converted to
-    GCJ-02, the datum of the boundaries, first.
+    lon/lat: numeric array-likes in `datum` (wgs84, gcj02 or bd09: required, since a GPS point
+    read as GCJ-02 is ~500 m off); they are converted to GCJ-02, the boundaries' datum, first.
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)

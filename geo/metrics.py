@@ -1,4 +1,4 @@
-"""The metrics and views the mapper knows, by the keys used everywhere (app, CLI, downloads)."""
+"""The metrics the mapper knows, by the keys used everywhere (app, CLI, downloads)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,28 +33,3 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
                        "list of designated parks by province has been published: values are no data, "
                        "not zero. The allocated target is shown instead."),
 )}
-
-
-@dataclass(frozen=True)
-class View:
-    key: str
-    label: str
-    derived: bool
-    needs_target: bool = False
-    centre: float | None = None  # a diverging view's neutral value (target met)
-
-
-VIEWS: dict[str, View] = {v.key: v for v in (
-    View("value", "Count", False),
-    View("per_10k_people", "Per 10k people (derived)", True),
-    View("per_10k_km2", "Per 10k km² (derived)", True),
-    View("target", "Allocated target (derived)", True, True),
-    View("gap", "Gap to target (derived)", True, True, centre=0.0),
-    View("attainment", "Attainment of target (derived)", True, True, centre=100.0),
-)}
-
-
-def view_unit(metric: Metric, view: str) -> str:
-    return {"value": metric.unit, "per_10k_people": f"{metric.unit} per 10k people",
-            "per_10k_km2": f"{metric.unit} per 10k km²", "target": metric.unit,
-            "gap": f"{metric.unit} (value − target)", "attainment": "% of target"}[view]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .config import DATA_DIR
 from .errors import DataError
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 OBSERVATIONS_CSV = DATA_DIR / "observations.csv"
 REQUIRED = ["adcode", "metric", "value", "unit", "as_of", "source_publisher", "source_url"]
 SOURCE_COLUMNS = ["source_publisher", "source_title", "source_date", "source_url"]

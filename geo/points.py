@@ -28,7 +28,6 @@ Decimal commas ("116,397") are refused rather than guessed.
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -36,17 +35,16 @@ import pandas as pd
 
 from . import datum as datum_mod
 from . import join
+from .config import CHINA_LAT, CHINA_LON
 from .errors import InputError
+from .files import read_input
 from .ingest import read_points
+from .numbers import MISSING_MARKERS
+from .regions import clean_text
 
-STATUSES = ("ok", "outside", "missing_coordinates", "unparseable", "out_of_range", "swapped_lat_lon")
-# China's extent with a margin (GCJ-02 boundaries span 73.5-135.1 E, 3.4-53.6 N). The longitude
-# and latitude ranges do not overlap, which is what makes a swap detectable.
-CHINA_LON = (73.0, 136.0)
-CHINA_LAT = (3.0, 54.0)
+STATUSES = ("ok", "outside", "missing_coordinates", "unparseable", "out_of_range", "swapped_lat_lon",
+            "invalid_feature")
 SWAPPED_FILE_SHARE = 0.9
-MISSING_MARKERS = {"", "-", "--", "—", "——", "–", "/", "n/a", "na", "null", "none", "nan",
-                   "暂无", "无", "不详", "空"}
 COLUMNS = ["line", "lon", "lat", "lon_gcj02", "lat_gcj02", "adcode", "status", "reason"]
 
 _PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -78,7 +76,7 @@ def _parse_value(value, axis: str) -> tuple[float, str]:
         return np.nan, "missing"
     if isinstance(value, (int, float, np.number)):
         return np.nan, f"{axis} {value!r} is not a finite number"
-    text = unicodedata.normalize("NFKC", str(value)).replace("\u2212", "-").strip()
+    text = clean_text(value).replace("\u2212", "-")
     if text.casefold() in MISSING_MARKERS:
         return np.nan, "missing"
     if _PLAIN.fullmatch(text):
@@ -119,9 +117,11 @@ def _looks_swapped(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 # -------------------------------------------------------------------- placing a table
-def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str = "gcj02",
+def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str,
                  level: str = "province", fix_swapped: bool = False, first_line: int = 2) -> pd.DataFrame:
-    """One row per input row: line, lon, lat (as given), lon_gcj02, lat_gcj02, adcode, status, reason.
+    """One row per input row: line, lon, lat (as given), lon_gcj02, lat_gcj02, adcode, status,
+    reason, then the row's other cells (the user's own columns: names, ids), so every result can
+    be traced to its site.
 
     The frame's own `line` column (from geo.ingest.read_points) gives the file lines; without it
     rows are numbered from `first_line`. A non-empty `problem` (a feature that is not a point, a
@@ -169,9 +169,9 @@ def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str 
                                f"swap the columns ({lon_col!r} holds latitudes) or re-run with "
                                f"fix_swapped=True (--fix-swapped)")
         else:
-            reason[flagged] = (f"this row looks swapped: longitude in China's latitude range and "
-                               f"latitude in its longitude range; fix the row or re-run with "
-                               f"fix_swapped=True (--fix-swapped)")
+            reason[flagged] = ("this row looks swapped: longitude in China's latitude range and "
+                               "latitude in its longitude range; fix the row or re-run with "
+                               "fix_swapped=True (--fix-swapped)")
         numeric &= ~flagged
     lon, lat = lon.copy(), lat.copy()
     lon[to_swap], lat[to_swap] = lat[to_swap], lon[to_swap]
@@ -198,7 +198,7 @@ def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str 
     for i in np.flatnonzero(to_swap):
         reason[i] = f"{swapped_note}; {reason[i]}" if reason[i] else swapped_note
 
-    return pd.DataFrame({
+    placed = pd.DataFrame({
         "line": (frame["line"].to_numpy(dtype=np.int64) if "line" in frame.columns
                  else np.arange(first_line, first_line + n, dtype=np.int64)),
         "lon": frame[lon_col].to_numpy(dtype=object),
@@ -206,6 +206,10 @@ def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str 
         "lon_gcj02": lon_gcj, "lat_gcj02": lat_gcj,
         "adcode": adcode, "status": status, "reason": reason,
     }, columns=COLUMNS)
+    own = [c for c in frame.columns if c not in ("line", "problem", lon_col, lat_col)]
+    for column in own:  # a name that clashes with a result column keeps its cells under "input: "
+        placed[f"input: {column}" if column in COLUMNS else column] = frame[column].to_numpy(dtype=object)
+    return placed
 
 
 def count_by_area(placed: pd.DataFrame, level: str = "province") -> pd.DataFrame:
@@ -234,21 +238,19 @@ def _joined_name(row) -> str:
     return "/".join(parts)
 
 
-def join_points_file(path, *, lon_col: str, lat_col: str, datum: str = "gcj02",
-                     level: str = "province", fix_swapped: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def join_points_file(path, *, lon_col: str, lat_col: str, datum: str,
+                     level: str = "province", fix_swapped: bool = False,
+                     max_bytes: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a points CSV and place it. -> (counts by area, placed rows).
 
     `placed.attrs` records the file, encoding, delimiter, datum and level used.
     """
-    try:
-        datum = datum_mod.normalise_datum(datum)
-    except ValueError as error:
-        raise InputError(str(error), file=str(path)) from error
+    datum = datum_mod.normalise_datum(datum)
     if level not in join.LEVELS:
         raise InputError(f"unknown level {level!r}", file=str(path),
                          expected=f"one of {', '.join(join.LEVELS)}")
     path = Path(path)
-    frame, kind = read_points(path.read_bytes(), path.name)
+    frame, kind = read_points(read_input(path, max_bytes=max_bytes), path.name)
     for col in (lon_col, lat_col):
         if col not in frame.columns:
             found = [c for c in frame.columns if c not in ("line", "part", "problem")]

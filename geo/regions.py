@@ -13,9 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from .config import DATA_DIR
+from .errors import InputError
+
 PROVINCES_CSV = DATA_DIR / "provinces.csv"
 NATIONAL_ADCODE = "100000"
 REGIONS = ("East", "Central", "West", "Northeast")
@@ -171,7 +172,7 @@ _CITIES = {"吉林市": "220000", "jilincity": "220000", "jilinshi": "220000",
 _FOOTNOTE_MARK = re.compile(r"[\s*＊※†‡#＃①-⑳⑴-⒇¹²³⁰-⁹]+$|[(（](注|note)?\s*\d*[)）]$")
 
 
-class ProvinceNotFound(LookupError):
+class ProvinceNotFound(InputError):
     """A name or code that is not a province-level unit; `reason` says why.
 
     `kind` is one of: empty, aggregate, not_province_level, city, sub_province_code,
@@ -184,7 +185,7 @@ class ProvinceNotFound(LookupError):
                  kind: str = "unknown_name", province: str | None = None):
         self.text, self.reason, self.suggestions = text, reason, suggestions
         self.kind, self.province = kind, province
-        super().__init__(f"{text!r}: {reason}")
+        super().__init__(f"{text!r}: {reason}")  # an InputError with no file or row
 
 
 _CODE = re.compile(r"^(\d{2})(\d{4})?(\d{6})?(?:\.0+)?$")

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import html
 import json
-import math
 
 import folium
 import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from .classify import NO_DATA_COLOUR, NO_DATA_LABEL, Classification
-from .view import ViewResult
+from . import config
+from .classify import NO_DATA_COLOUR, NO_DATA_LABEL, Classification, classify
+from .views import ViewResult, format_value
 
 MAP_PROPERTIES = ("adcode", "fill", "tooltip")  # the allow-list: nothing else reaches the browser
 _UNSAFE = {ord("{"): "&#123;", ord("}"): "&#125;", ord("$"): "&#36;", ord("`"): "&#96;",
            ord("\\"): "&#92;"}
-CHINA_BOUNDS = [[18.0, 73.5], [53.6, 135.1]]
+CHINA_BOUNDS = [[18.0, 73.5], [53.6, 135.1]]  # the mainland, for the first zoom
 
 
 def escape(text: object) -> str:
@@ -30,18 +30,8 @@ def escape(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True).translate(_UNSAFE)
 
 
-def format_value(value: float | None, view: str) -> str:
-    if _is_missing(value):
-        return NO_DATA_LABEL
-    if view == "attainment":
-        return f"{value:,.0f} %"
-    if view in ("per_10k_people", "per_10k_km2"):
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
-
-
 def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+    return format_value(value, "value") == NO_DATA_LABEL
 
 
 def tooltip_html(row: pd.Series, result: ViewResult) -> str:
@@ -61,11 +51,11 @@ def tooltip_html(row: pd.Series, result: ViewResult) -> str:
         lines.append(f"as of {escape(row['as_of'])}{stale}")
         lines.append(f"source: {escape(row['source'])}")
     if not _is_missing(row.get("target")):
-        lines.append(f"target {escape(row['target_year'])}: {escape(format_value(row['target'], 'value'))} "
+        lines.append(f"target {escape(row['target_year'])}: {escape(format_value(row['target'], 'target'))} "
                      f"(derived, rule: {escape(result.rule_label)})")
         if not _is_missing(row["gap"]):
             lines.append(f"gap {escape(format_value(row['gap'], 'gap'))} · attainment "
-                         f"{escape(format_value(row['attainment'] * 100, 'attainment'))}")
+                         f"{escape(format_value(row['attainment_pct'], 'attainment'))}")
     return "<br>".join(lines)
 
 
@@ -104,8 +94,7 @@ class Legend(MacroElement):
 
 def legend_entries(result: ViewResult, classification: Classification) -> list[tuple[str, str]]:
     """(colour, label) per class, then the no-data class: shared by the map and the page."""
-    fmt = (lambda v: format_value(v, result.spec.view))
-    entries = list(zip(classification.colours, classification.labels(fmt)))
+    entries = list(zip(classification.colours, classification.labels(result.view.format)))
     return entries + [(NO_DATA_COLOUR, NO_DATA_LABEL)]
 
 
@@ -121,14 +110,37 @@ def legend_html(result: ViewResult, classification: Classification) -> str:
             f'border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3)"><b>{title}</b>{rows}</div>')
 
 
+def classification(result: ViewResult, scheme: str = config.DEFAULT_SCHEME,
+                   k: int = config.DEFAULT_CLASSES) -> Classification:
+    """The classes of the view's values over all provinces (diverging around the view's centre)."""
+    return classify(result.frame["value"], scheme, k, result.view.centre)
+
+
+def choropleth(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int = config.DEFAULT_CLASSES,
+               *, hubs: bool = False, basemap: bool = False,
+               asset_base_url: str | None = None) -> folium.Map:
+    """The map of a view: classes of `scheme` with `k` classes, legend, tooltips, the facility
+    layers, zoomed to the view's selection (the mainland when nothing is selected).
+
+    `asset_base_url` serves Leaflet from a server of your own (no CDN); None leaves folium's
+    links, for `to_html`, which inlines them.
+    """
+    return build_map(result, classification(result, scheme, k), selected=result.selected,
+                     facilities=result.facilities, hubs=result.hubs if hubs else None,
+                     basemap=basemap, asset_base_url=asset_base_url)
+
+
+def to_html(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int = config.DEFAULT_CLASSES,
+            *, hubs: bool = False) -> str:
+    """The map as one standalone HTML page that works offline (Leaflet inlined)."""
+    from .assets import standalone_html
+    return standalone_html(choropleth(result, scheme, k, hubs=hubs))
+
+
 def build_map(result: ViewResult, classification: Classification, *, selected=(),
               facilities: pd.DataFrame | None = None, hubs: pd.DataFrame | None = None,
               basemap: bool = False, asset_base_url: str | None = None) -> folium.Map:
-    """The choropleth of `result`, zoomed to `selected` provinces (all when empty).
-
-    `asset_base_url` serves Leaflet from the app itself (no CDN); None leaves folium's links,
-    for callers that inline the assets (standalone HTML).
-    """
+    """The choropleth of `result` with given classes, zoomed to `selected` provinces."""
     m = folium.Map(location=[35, 104], zoom_start=4, tiles=None, control_scale=True,
                    prefer_canvas=False)
     if basemap:  # optional: the map must read without tiles (no internet)

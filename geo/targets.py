@@ -12,30 +12,19 @@ rule that is named everywhere it is shown:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .config import REPO
+from .errors import DataError, InputError
 from .observations import latest_at
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
-TARGETS_CSV = SEEDS_DIR / "targets.csv"
-
-
-@dataclass(frozen=True)
-class Rule:
-    key: str
-    label: str
-    target_kind: str  # which kind of target it starts from: count or per_10k_people
-
-
-RULES: dict[str, Rule] = {r.key: r for r in (
-    Rule("population_share", "national target × province's share of population", "count"),
-    Rule("per_capita", "national rate per 10k people × province population", "per_10k_people"),
-    Rule("published", "province's own published target", "count"),
-)}
+TARGETS_CSV = REPO / "seeds" / "targets.csv"
+ALLOCATION_COLUMNS = ["adcode", "target", "target_year", "target_source", "rule"]
 
 
 def load_targets(path: Path = TARGETS_CSV) -> pd.DataFrame:
@@ -60,19 +49,6 @@ def _is_number(text: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def rules_for(targets: pd.DataFrame, metric: str) -> list[str]:
-    """The rules that can allocate a target for `metric` with the targets we hold."""
-    rows = targets[(targets["metric"] == metric) & targets["target_value"].notna()]
-    out = []
-    if ((rows["scope"] == "national") & (rows["kind"] == "count")).any():
-        out.append("population_share")
-    if ((rows["scope"] == "national") & (rows["kind"] == "per_10k_people")).any():
-        out.append("per_capita")
-    if (rows["scope"] == "province").any():
-        out.append("published")
-    return out
 
 
 def national_target(targets: pd.DataFrame, metric: str, kind: str, year: int | None = None) -> pd.Series | None:
@@ -113,29 +89,28 @@ def population_for_year(observations: pd.DataFrame, year: int) -> pd.DataFrame:
                          "population_year": pop["as_of"].str[:4]})
 
 
-def allocate(rule: str, metric: str, targets: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
-    """Per-province targets for `metric` by `rule`: [adcode, target, target_year, target_source, rule]."""
-    if rule not in RULES:
-        raise ValueError(f"unknown rule {rule!r}; expected one of {', '.join(RULES)}")
-    columns = ["adcode", "target", "target_year", "target_source", "rule"]
-    if rule == "published":
-        rows = targets[(targets["metric"] == metric) & (targets["scope"] == "province")
-                       & targets["target_value"].notna()].copy()
-        return _published(rows, observations)[columns]
+def _allocate_national(rule: str, metric: str, targets: pd.DataFrame,
+                       observations: pd.DataFrame) -> pd.DataFrame:
+    """A national target of the rule's kind spread over the provinces by population."""
     national = national_target(targets, metric, RULES[rule].target_kind)
     if national is None:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=ALLOCATION_COLUMNS)
     year = int(national["target_year"])
     pop = population_for_year(observations, year)
-    if rule == "population_share":
-        share = pop["population"] / pop["population"].sum()
-        target = national["target_value"] * share
-    else:  # per_capita
-        target = national["target_value"] * pop["population"]  # rate per 10k × population in 10k
+    if RULES[rule].target_kind == "count":  # population_share
+        target = national["target_value"] * pop["population"] / pop["population"].sum()
+    else:  # per_capita: rate per 10k × population in 10k
+        target = national["target_value"] * pop["population"]
     note = f"{RULES[rule].label}; NBS population of {', '.join(sorted(set(pop['population_year'])))}"
     return pd.DataFrame({"adcode": pop["adcode"], "target": target, "target_year": str(year),
                          "target_source": f"{target_citation(national)}; allocation: {note}",
                          "rule": rule})
+
+
+def _allocate_published(metric: str, targets: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
+    rows = targets[(targets["metric"] == metric) & (targets["scope"] == "province")
+                   & targets["target_value"].notna()]
+    return _published(rows, observations)[ALLOCATION_COLUMNS]
 
 
 def _published(rows: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
@@ -157,7 +132,46 @@ def _published(rows: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
                        f"{pop['population_year'].iloc[0]}")
         out.append({"adcode": adcode, "target": target, "target_year": str(row["year"]),
                     "target_source": source, "rule": "published"})
-    return pd.DataFrame(out, columns=["adcode", "target", "target_year", "target_source", "rule"])
+    return pd.DataFrame(out, columns=ALLOCATION_COLUMNS)
+
+
+def _national_of_kind(kind: str):
+    def applies(rows: pd.DataFrame) -> bool:
+        return bool(((rows["scope"] == "national") & (rows["kind"] == kind)).any())
+    return applies
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A way to turn targets into one target per province; named wherever a target is shown."""
+    key: str
+    label: str
+    target_kind: str  # the kind of target it starts from: count or per_10k_people
+    applies: Callable[[pd.DataFrame], bool]  # given a metric's targets with a value
+    allocate: Callable[[str, pd.DataFrame, pd.DataFrame], pd.DataFrame]  # metric, targets, observations
+
+
+RULES: dict[str, Rule] = {r.key: r for r in (
+    Rule("population_share", "national target × province's share of population", "count",
+         _national_of_kind("count"), partial(_allocate_national, "population_share")),
+    Rule("per_capita", "national rate per 10k people × province population", "per_10k_people",
+         _national_of_kind("per_10k_people"), partial(_allocate_national, "per_capita")),
+    Rule("published", "province's own published target", "count",
+         lambda rows: bool((rows["scope"] == "province").any()), _allocate_published),
+)}
+
+
+def rules_for(targets: pd.DataFrame, metric: str) -> list[str]:
+    """The rules that can allocate a target for `metric` with the targets we hold."""
+    rows = targets[(targets["metric"] == metric) & targets["target_value"].notna()]
+    return [key for key, rule in RULES.items() if rule.applies(rows)]
+
+
+def allocate(rule: str, metric: str, targets: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
+    """Per-province targets for `metric` by `rule`: [adcode, target, target_year, target_source, rule]."""
+    if rule not in RULES:
+        raise InputError(f"unknown rule {rule!r}", expected=f"one of {', '.join(RULES)}")
+    return RULES[rule].allocate(metric, targets, observations)
 
 
 def gap(value, target):

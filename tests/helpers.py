@@ -36,3 +36,11 @@ def targets(rows) -> pd.DataFrame:
                            "source_publisher": "pub", "source_url": "http://example.org",
                            "as_of": "", "note": ""} for i, (s, a, m, k, v, y) in enumerate(rows)])
     return frame
+
+
+def bundle(obs_rows, target_rows, frame=None):
+    """A Bundle of synthetic boundaries (or `frame`), observations and targets, no facilities."""
+    from geo import Bundle
+    return Bundle(boundaries=boundaries() if frame is None else frame,
+                  observations=obs_rows if isinstance(obs_rows, pd.DataFrame) else observations(obs_rows),
+                  targets=targets(target_rows), facilities=pd.DataFrame(), hubs=pd.DataFrame())

@@ -4,9 +4,9 @@ import re
 from urllib.parse import urljoin
 
 import branca.colormap
-from branca.element import CssLink
 import folium
 import pytest
+from branca.element import CssLink
 from folium.plugins import FastMarkerCluster, Fullscreen, MarkerCluster
 
 from geo import assets

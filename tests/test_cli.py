@@ -31,7 +31,10 @@ def test_export_csv_by_suffix(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["export", "--metric", "bogus", "--out", "x.geojson"], "invalid choice"),
     (["export", "--view", "density", "--out", "x.geojson"], "invalid choice"),
-    (["export", "--as-of", "yesterday", "--out", "x.geojson"], "bad argument"),
+    (["export", "--as-of", "yesterday", "--out", "x.geojson"], "'yesterday' is not a date"),
+    (["export", "--as-of", "", "--out", "x.geojson"], "'' is not a date"),
+    (["export", "--stale-months", "-5", "--out", "x.geojson"], "expected 0 or more"),
+    (["join-points", "sites.csv", "--lon", "x", "--lat", "y", "--out", "c.csv"], "--datum"),
     (["export", "--provinces", "Atlantis", "--out", "x.geojson"], "Atlantis"),
     (["export", "--regions", "South", "--out", "x.geojson"], "unknown region"),
 ])
@@ -95,10 +98,10 @@ def test_join_points_detects_a_swapped_file_and_fixes_it_on_request(tmp_path):
     src = tmp_path / "swapped.csv"
     src.write_text("lng,lat\n39.9042,116.4074\n23.1291,113.2644\n", encoding="utf-8")
     out, rows = tmp_path / "c.csv", tmp_path / "r.csv"
-    assert main(["join-points", str(src), "--lon", "lng", "--lat", "lat", "--out", str(out),
+    assert main(["join-points", str(src), "--lon", "lng", "--lat", "lat", "--datum", "gcj02", "--out", str(out),
                  "--assignments", str(rows)]) == 0
     assert {r["status"] for r in csv.DictReader(rows.open(encoding="utf-8"))} == {"swapped_lat_lon"}
-    assert main(["join-points", str(src), "--lon", "lng", "--lat", "lat", "--fix-swapped",
+    assert main(["join-points", str(src), "--lon", "lng", "--lat", "lat", "--datum", "gcj02", "--fix-swapped",
                  "--out", str(out), "--assignments", str(rows)]) == 0
     assert [r["adcode"] for r in csv.DictReader(rows.open(encoding="utf-8"))] == ["110000", "440000"]
 
@@ -110,3 +113,67 @@ def test_render_writes_a_standalone_offline_map(tmp_path):
     assert "L.version" in page or "Leaflet" in page  # Leaflet inlined
     assert not re.search(r"<script[^>]+src=\"https?://", page)
     assert '"tooltip"' in page
+
+
+def _cli(args, cwd):
+    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_a_counts_table_without_dates_asks_for_default_as_of_in_one_line(tmp_path):
+    (tmp_path / "c.csv").write_text("Province,Value\nBeijing,5\n", encoding="utf-8")
+    proc = _cli(["export", "--counts", "c.csv", "--out", "o.geojson"], tmp_path)
+    assert proc.returncode == 2 and not (tmp_path / "o.geojson").exists()
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: file c.csv") and "--default-as-of" in lines[0]
+
+
+def test_english_headers_province_and_5g_base_stations_are_recognised(tmp_path):
+    (tmp_path / "c.csv").write_text("Province,5G base stations,As of\nBeijing,5,2025-01-01\n", encoding="utf-8")
+    assert main(["export", "--counts", str(tmp_path / "c.csv"), "--out", str(tmp_path / "o.csv")]) == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "o.csv").read_text(encoding="utf-8"))))
+    assert [(r["adcode"], r["value"]) for r in rows if r["value"]] == [("110000", "5")]
+
+
+def test_attainment_is_in_percent_in_value_and_its_column_and_counts_are_integers(tmp_path):
+    out = tmp_path / "a.csv"
+    assert main(["export", "--view", "attainment", "--provinces", "110000", "--out", str(out)]) == 0
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert row["value"] == row["attainment_pct"]  # one unit: percent, in both places
+    assert 100 < float(row["value"]) < 1000 and row["count"] == "114500"  # not 114500.0
+    assert len(row["target"].replace(".", "")) <= 7  # 6 significant digits, not float noise
+
+
+def test_join_points_assignments_keep_the_users_own_columns(tmp_path):
+    src = tmp_path / "sites.csv"
+    src.write_text("site_id,name,lng,lat\nA1,Tiananmen,116.3913,39.9075\nB2,Bund,121.4900,31.2400\n",
+                   encoding="utf-8")
+    rows_out = tmp_path / "rows.csv"
+    assert main(["join-points", str(src), "--lon", "lng", "--lat", "lat", "--datum", "wgs84",
+                 "--out", str(tmp_path / "c.csv"), "--assignments", str(rows_out)]) == 0
+    rows = list(csv.DictReader(io.StringIO(rows_out.read_text(encoding="utf-8"))))
+    assert [(r["site_id"], r["name"], r["adcode"]) for r in rows] == [
+        ("A1", "Tiananmen", "110000"), ("B2", "Bund", "310000")]
+
+
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(tmp_path):
+    src = tmp_path / "c.csv"
+    original = "Province,Value,Date\nBeijing,5,2025-01-01\n"
+    src.write_text(original, encoding="utf-8")
+    for flag in ("--out", "--report"):
+        args = ["export", "--counts", "c.csv", "--out", "o.geojson", flag, "c.csv"]
+        proc = _cli(args, tmp_path)
+        assert proc.returncode == 2 and "overwrite an input" in proc.stderr
+        assert src.read_text(encoding="utf-8") == original
+
+
+def test_a_bug_is_reported_as_a_bug_not_as_a_bad_argument(monkeypatch, capsys, tmp_path):
+    import geo.__main__ as cli
+
+    def broken(args):
+        raise ValueError("something internal")
+    monkeypatch.setattr(cli, "_run", broken)
+    assert cli.main(["export", "--out", str(tmp_path / "o.geojson")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("internal error (a bug") and "--debug" in err
+    with pytest.raises(ValueError):
+        cli.main(["--debug", "export", "--out", str(tmp_path / "o.geojson")])

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from geo import datum
+from geo.errors import InputError
 
 M_PER_DEG = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
 
@@ -93,5 +94,5 @@ def test_nan_stays_nan_and_gcj02_is_identity():
 
 
 def test_unknown_datum_is_refused():
-    with pytest.raises(ValueError, match="wgs84, gcj02, bd09"):
+    with pytest.raises(InputError, match="wgs84, gcj02, bd09"):
         datum.to_gcj02([1.0], [1.0], "cgcs2000")

@@ -26,17 +26,17 @@ def test_uploaded_payload_stays_inert_text_in_the_tooltip(browser, app_url, tmp_
     page.get_by_text("payload.csv: 2 lines").wait_for(timeout=60_000)  # the ingestion report
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name="payload").click()
-    page.get_by_text("Your uploaded data").wait_for(timeout=60_000)
+    page.get_by_text("Your own data").wait_for(timeout=60_000)
     wait_for_polygons(page)
 
     frame = page.frame_locator(MAP_FRAME)
     beijing = frame.locator("path.leaflet-interactive").first  # features are sorted: 110000 first
     tooltip = frame.locator(".leaflet-tooltip")
-    for _ in range(10):  # the map may be redrawn once after the switch
+    for _ in range(30):  # the old map may still show while the new one is drawn: wait for the layer
         beijing.hover(force=True)
         try:
             tooltip.first.wait_for(state="visible", timeout=2000)
-            if "北京" in tooltip.first.inner_text():
+            if "北京" in tooltip.first.inner_text() and "payload:" in tooltip.first.inner_text():
                 break
         except Exception:
             pass

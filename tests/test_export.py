@@ -5,16 +5,16 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
+import geo
 from geo.export import neutralise_formula, to_csv, to_geojson
-from geo.view import ViewSpec, build_view, select
-from tests.helpers import boundaries, observations, targets
+from tests.helpers import boundaries, bundle, observations
 
 
-def view(frame=None, source="pub"):
+def view(frame=None, source="pub", **choices):
     obs = observations([("110000", "bs5g", 7, "2024-01-01"), ("110000", "population", 10, "2024-12-31")])
     obs.loc[0, "source_publisher"] = source
-    return build_view(ViewSpec("bs5g", "gap"), boundaries=frame if frame is not None else boundaries(),
-                      observations=obs, targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
+    data = bundle(obs, [("national", "100000", "bs5g", "count", 9, 2025)], frame)
+    return geo.view(data, metric="bs5g", view=choices.pop("view", "gap"), **choices)
 
 
 def test_geojson_is_rfc7946_sorted_deterministic_with_nulls_and_metadata(tmp_path):
@@ -48,9 +48,10 @@ def test_geojson_is_rfc7946_sorted_deterministic_with_nulls_and_metadata(tmp_pat
 
 
 def test_selection_exports_only_the_selected_provinces():
-    result = view()
-    data = json.loads(to_geojson(result, select(result.frame, ["120000"])))
+    result = view(provinces=["120000"])
+    data = json.loads(to_geojson(result))
     assert [f["id"] for f in data["features"]] == ["120000"]
+    assert to_csv(result).count("\n") == 2  # header + 1 row
 
 
 def test_csv_neutralises_formulas_but_geojson_keeps_raw_values():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from geo import facilities
-from geo.errors import InputError
+from geo.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def test_a_valid_file_loads_with_codes_as_text_and_blank_coordinates_as_nan(tmp_
 ])
 def test_a_broken_cell_is_named_by_file_row_and_column(tmp_path, changes, column, found):
     path = _write(tmp_path, _row(), _row(site_id="sc-01/2", **changes))
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(DataError) as caught:
         facilities.load_facilities(path)
     error = caught.value
     assert (error.file, error.row, error.column) == (str(path), 3, column)
@@ -78,7 +78,7 @@ def test_a_broken_cell_is_named_by_file_row_and_column(tmp_path, changes, column
 
 def test_a_site_without_coordinates_must_say_why(tmp_path):
     path = _write(tmp_path, _row(lon="", lat="", located_area_adcode="", location_level="", datum=""))
-    with pytest.raises(InputError, match="not located: <reason>") as caught:
+    with pytest.raises(DataError, match="not located: <reason>") as caught:
         facilities.load_facilities(path)
     assert caught.value.column == "location_method"
 
@@ -86,7 +86,7 @@ def test_a_site_without_coordinates_must_say_why(tmp_path):
 def test_a_missing_column_is_reported(tmp_path):
     row = _row()
     del row["as_of"]
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(DataError) as caught:
         facilities.load_facilities(_write(tmp_path, row))
     assert caught.value.column == "as_of"
 

@@ -10,8 +10,16 @@ import openpyxl
 import pytest
 
 from geo.errors import InputError
-from geo.ingest import (Limits, guess_columns, ingest_counts, ingest_targets, parse_as_of,
-                        read_points, read_table, summary)
+from geo.ingest import (
+    Limits,
+    guess_columns,
+    ingest_counts,
+    ingest_targets,
+    parse_as_of,
+    read_points,
+    read_table,
+    summary,
+)
 
 
 def _csv(text: str, encoding: str = "utf-8") -> bytes:

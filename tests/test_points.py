@@ -20,6 +20,7 @@ def two_provinces(monkeypatch):
 
 def place(rows, **kwargs):
     frame = pd.DataFrame(rows, columns=["lon", "lat"], dtype=object)
+    kwargs.setdefault("datum", "gcj02")
     return points.place_points(frame, lon_col="lon", lat_col="lat", **kwargs)
 
 
@@ -121,7 +122,7 @@ def test_join_points_file_reads_gbk_with_chinese_headers(tmp_path):
 def test_join_points_file_utf8_bom_and_trailing_commas(tmp_path):
     path = tmp_path / "pts.csv"
     path.write_bytes("\ufefflon,lat\n105.5,25.5,\n115,22,\n".encode("utf-8"))
-    _, placed = points.join_points_file(path, lon_col="lon", lat_col="lat")
+    _, placed = points.join_points_file(path, lon_col="lon", lat_col="lat", datum="gcj02")
     assert list(placed["adcode"]) == ["100001", "100002"]
 
 
@@ -129,7 +130,7 @@ def test_missing_column_names_the_file_and_the_columns_found(tmp_path):
     path = tmp_path / "pts.csv"
     path.write_text("x,y\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError) as error:
-        points.join_points_file(path, lon_col="lon", lat_col="y")
+        points.join_points_file(path, lon_col="lon", lat_col="y", datum="gcj02")
     message = str(error.value)
     assert str(path) in message and "'lon'" in message and "x, y" in message
 
@@ -139,15 +140,15 @@ def test_empty_and_header_only_files_are_clear_errors(tmp_path):
     empty.write_text("", encoding="utf-8")
     header.write_text("lon,lat\n", encoding="utf-8")
     with pytest.raises(InputError, match="empty"):
-        points.join_points_file(empty, lon_col="lon", lat_col="lat")
+        points.join_points_file(empty, lon_col="lon", lat_col="lat", datum="gcj02")
     with pytest.raises(InputError, match="no data rows"):
-        points.join_points_file(header, lon_col="lon", lat_col="lat")
+        points.join_points_file(header, lon_col="lon", lat_col="lat", datum="gcj02")
 
 
 def test_rows_longer_than_the_header_are_kept_and_not_placed(tmp_path):
     path = tmp_path / "ragged.csv"
     path.write_text("lon,lat\n105.5,25.5\n115,22,oops\n", encoding="utf-8")
-    _, placed = points.join_points_file(path, lon_col="lon", lat_col="lat")
+    _, placed = points.join_points_file(path, lon_col="lon", lat_col="lat", datum="gcj02")
     assert list(placed["line"]) == [2, 3]
     assert list(placed["status"]) == ["ok", "invalid_feature"]
     assert "shifted" in placed.loc[1, "reason"]
@@ -159,6 +160,6 @@ def test_geojson_points_keep_feature_numbers_and_problems(tmp_path):
                     '{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [105.5, 25.5]}},'
                     '{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", '
                     '"coordinates": [[105, 25], [106, 26]]}}]}', encoding="utf-8")
-    _, placed = points.join_points_file(path, lon_col="lon", lat_col="lat")
+    _, placed = points.join_points_file(path, lon_col="lon", lat_col="lat", datum="gcj02")
     assert list(placed["line"]) == [1, 2]
     assert list(placed["status"]) == ["ok", "invalid_feature"]

@@ -1,10 +1,11 @@
+import dataclasses
 import json
 import re
 
+import geo
 from geo.classify import NO_DATA_COLOUR, classify
 from geo.render import MAP_PROPERTIES, build_map, escape, map_features
-from geo.view import ViewSpec, build_view
-from tests.helpers import boundaries, observations, targets
+from tests.helpers import boundaries, bundle, observations
 
 PAYLOAD = "<img src=x onerror=alert(1)>{{ 7*7 }}{% if 1 %}X{% endif %}{# c #}${1+1}`\\"
 
@@ -15,8 +16,8 @@ def payload_view():
     frame = boundaries()
     frame.loc[0, "name_en"] = PAYLOAD
     frame["secret_column"] = "must-not-reach-the-map"
-    return build_view(ViewSpec("bs5g", "value"), boundaries=frame, observations=obs,
-                      targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
+    return geo.view(bundle(obs, [("national", "100000", "bs5g", "count", 9, 2025)], frame),
+                    metric="bs5g", view="value")
 
 
 def test_escape_neutralises_html_jinja_js_template_and_backslash():
@@ -62,19 +63,20 @@ def test_map_has_legend_with_no_data_class_and_fits_selection():
 
 def test_tooltip_says_when_a_figure_is_stale():
     obs = observations([("110000", "bs5g", 5, "2019-01-01"), ("120000", "bs5g", 7, "2025-06-30")])
-    result = build_view(ViewSpec("bs5g", "value", "2025-12-31", None, 24), boundaries=boundaries(),
-                        observations=obs, targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
+    data = bundle(obs, [("national", "100000", "bs5g", "count", 9, 2025)])
+    result = geo.view(data, metric="bs5g", view="value", as_of="2025-12-31", stale_after_months=24)
     tips = {f["properties"]["adcode"]: f["properties"]["tooltip"]
             for f in map_features(result, classify(result.frame["value"]))["features"]}
     assert "stale" in tips["110000"] and "stale" not in tips["120000"]
-    hidden = build_view(ViewSpec("bs5g", "value", "2025-12-31", None, 24, True), boundaries=boundaries(),
-                        observations=obs, targets=targets([("national", "100000", "bs5g", "count", 9, 2025)]))
+    hidden = geo.view(data, metric="bs5g", view="value", as_of="2025-12-31", stale_after_months=24,
+                      stale_as_no_data=True)
     tip = map_features(hidden, classify(hidden.frame["value"]))["features"][0]["properties"]["tooltip"]
     assert "2019-01-01" in tip and "left out" in tip
 
 
 def test_facility_layers_are_on_for_the_metric_that_counts_them_and_popups_are_escaped():
     import pandas as pd
+
     from geo.metrics import METRICS
     facilities = pd.DataFrame([
         {"facility_id": "a", "kind": "supercomputing_centre", "name_zh": "中心<script>", "name_en": "",
@@ -86,7 +88,7 @@ def test_facility_layers_are_on_for_the_metric_that_counts_them_and_popups_are_e
     result = payload_view()
     page = build_map(result, classify(result.frame["value"]), facilities=facilities).get_root().render()
     assert page.count(".removeLayer(") == 2  # 5G map: both facility layers listed but off
-    result.metric = METRICS["computing_centres"]
+    result = dataclasses.replace(result, metric=METRICS["computing_centres"])
     page = build_map(result, classify(result.frame["value"]), facilities=facilities).get_root().render()
     assert page.count(".removeLayer(") == 1  # the centres are on, the zones off
     rows = [row for block in re.findall(r"var data = (\[.*?\]);", page, flags=re.S) for row in json.loads(block)]

@@ -2,8 +2,9 @@ import math
 
 import pytest
 
-from geo.view import ViewSpec, build_view, select, sum_over_provinces
-from tests.helpers import boundaries, observations, targets
+import geo
+from geo.views import select, sum_over_provinces
+from tests.helpers import bundle
 
 OBS = [("110000", "bs5g", 100, "2024-06-30"), ("120000", "bs5g", 40, "2020-12-31"),
        ("100000", "bs5g", 1000, "2025-12-31"),
@@ -15,8 +16,7 @@ TARGETS = [("national", "100000", "bs5g", "count", 400, 2025)]
 
 
 def run(view, **kw):
-    spec = ViewSpec("bs5g", view, kw.pop("as_of", "2025-12-31"), None, kw.pop("stale", 24))
-    return build_view(spec, boundaries=boundaries(), observations=observations(OBS), targets=targets(TARGETS))
+    return geo.view(bundle(OBS, TARGETS), metric="bs5g", view=view, **kw)
 
 
 def test_value_view_keeps_each_provinces_own_date_and_no_data_for_missing():
@@ -60,15 +60,21 @@ def test_select_by_region_and_province_and_sum_over_provinces():
     assert sum_over_provinces(frame) == (140.0, 2)
 
 
-def test_bad_view_is_refused():
-    with pytest.raises(ValueError, match="unknown view"):
+def test_bad_arguments_are_input_errors_that_name_them():
+    with pytest.raises(geo.InputError, match="unknown view 'density'"):
         run("density")
+    with pytest.raises(geo.InputError, match="'2025-13-45' is not a date"):
+        run("value", as_of="2025-13-45")
+    with pytest.raises(geo.InputError, match="unknown region 'Middle'"):
+        run("value", regions=["Middle"])
+    with pytest.raises(geo.ProvinceNotFound):
+        run("value", provinces=["Atlantis"])
+    with pytest.raises(geo.InputError, match="months"):
+        run("value", stale_after_months=-5)
 
 
 def test_stale_figures_can_be_shown_as_no_data_keeping_their_date():
-    spec = ViewSpec("bs5g", "gap", "2025-12-31", None, 24, stale_as_no_data=True)
-    f = build_view(spec, boundaries=boundaries(), observations=observations(OBS),
-                   targets=targets(TARGETS)).frame.set_index("adcode")
+    f = run("gap", stale_as_no_data=True).frame.set_index("adcode")
     assert math.isnan(f.loc["120000", "value"]) and math.isnan(f.loc["120000", "count"])
     assert f.loc["120000", "as_of"] == "2020-12-31" and f.loc["120000", "stale"] == True  # noqa: E712
     assert f.loc["110000", "count"] == 100  # not stale: kept

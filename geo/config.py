@@ -1,0 +1,33 @@
+"""Where things live and the defaults every front end shares: one place for each.
+
+The app, the command line and the library read their paths and defaults from here, so a new
+default (a date, a window, a number of classes) is changed once.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO / "data"
+STATIC_DIR = REPO / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+
+# Defaults of a view.
+DEFAULT_METRIC = "bs5g"
+DEFAULT_VIEW = "value"
+DEFAULT_AS_OF = "2025-12-31"
+DEFAULT_STALE_MONTHS = 24
+DEFAULT_SCHEME = "quantiles"
+DEFAULT_CLASSES = 5
+
+# China's extent in lon/lat with a margin (the GCJ-02 boundaries span 73.5-135.1 E,
+# 3.4-53.6 N): a coordinate outside it is a broken row, not a site in China. The two ranges do
+# not overlap, which is what makes a swapped longitude/latitude detectable.
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+
+
+def cache_root() -> Path:
+    """Prepared boundaries and join indexes: $ROLLOUT_CACHE_DIR, else .cache/ beside the code."""
+    return Path(os.environ.get("ROLLOUT_CACHE_DIR") or REPO / ".cache")

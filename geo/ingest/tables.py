@@ -1,0 +1,316 @@
+"""A RawTable to per-province values (or targets) and a report with one row per input line.
+
+Every input line ends up in the report with a status (joined, no_data, unmatched, aggregate_row,
+invalid_value, duplicate, skipped) and a reason; nothing is coerced silently.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+from .. import regions
+from ..errors import InputError
+from ..numbers import INVALID, NO_DATA, OK, QUALIFIED, count_problem, parse_number, unit_multiplier
+from ..regions import clean_text, normalise_text
+from .header import RawTable
+
+STATUSES = ("joined", "no_data", "unmatched", "aggregate_row", "invalid_value", "duplicate",
+            "skipped")
+REPORT_COLUMNS = ["line", "raw_name", "raw_value", "adcode", "status", "reason", "suggestions",
+                  "value"]
+
+
+@dataclass
+class IngestResult:
+    values: pd.DataFrame  # one row per joined (province, period)
+    report: pd.DataFrame  # one row per input line, REPORT_COLUMNS
+    notes: list[str] = field(default_factory=list)  # table-level facts (unit applied, totals)
+
+
+def ingest_counts(table: RawTable, *, province_col: str, value_col: str,
+                  as_of_col: str | None = None, source_col: str | None = None,
+                  default_as_of: str | None = None, default_source: str | None = None,
+                  allow_qualified: bool = False, multiplier: int | Decimal | None = None,
+                  ) -> IngestResult:
+    """Per-province counts from a table: values [adcode, value, as_of, source, line] + report.
+
+    Counts must be non-negative numbers and not percentages. `multiplier` None reads the unit
+    from the value column's header or a `单位：` title row (`基站数（万个）` -> ×10000); pass 1 to
+    take values as written. With an as_of column, one province may appear once per as_of.
+    """
+    return _ingest(table, province_col=province_col, value_col=value_col, period_col=as_of_col,
+                   source_col=source_col, default_period=default_as_of,
+                   default_source=default_source, allow_qualified=allow_qualified,
+                   multiplier=multiplier, value_name="value", period_name="as_of",
+                   parse_period=parse_as_of)
+
+
+def ingest_targets(table: RawTable, *, province_col: str, target_col: str,
+                   target_year_col: str | None = None, source_col: str | None = None,
+                   default_target_year: str | int | None = None,
+                   default_source: str | None = None, allow_qualified: bool = False,
+                   multiplier: int | Decimal | None = None) -> IngestResult:
+    """Per-province targets: values [adcode, target, target_year, source, line] + report."""
+    return _ingest(table, province_col=province_col, value_col=target_col,
+                   period_col=target_year_col, source_col=source_col,
+                   default_period=None if default_target_year is None else str(default_target_year),
+                   default_source=default_source, allow_qualified=allow_qualified,
+                   multiplier=multiplier, value_name="target", period_name="target_year",
+                   parse_period=parse_target_year)
+
+
+def summary(report: pd.DataFrame) -> dict[str, int]:
+    """Number of report lines per status, every status listed (zeros included)."""
+    counts = report["status"].value_counts()
+    return {status: int(counts.get(status, 0)) for status in STATUSES}
+
+
+_DATE_PATTERNS = (
+    (re.compile(r"^(\d{4})(?:年|年度)?$"), "{0}"),
+    (re.compile(r"^(\d{4})(?:年)?(?:底|末|年底|年末|年终)$"), "{0}-12-31"),
+    (re.compile(r"^(\d{4})[-/.年](\d{1,2})月?(?:底|末)?$"), "{0}-{1:02d}"),
+    (re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ t]00:00(?::00)?)?$"),
+     "{0}-{1:02d}-{2:02d}"),
+)
+
+
+def parse_as_of(text: str | None) -> tuple[str | None, str]:
+    """(ISO date, year-month or year; reason) for a date cell; (None, '') when empty and
+    (None, reason) when it is not a date. `2023年底` is 2023-12-31, a year-end by its words."""
+    cell = clean_text(text or "").casefold()
+    if not cell:
+        return None, ""
+    for pattern, fmt in _DATE_PATTERNS:
+        m = pattern.match(cell)
+        if not m:
+            continue
+        parts = [int(g) for g in m.groups()]
+        try:
+            if len(parts) == 3:
+                date(*parts)
+            elif len(parts) == 2 and not 1 <= parts[1] <= 12:
+                raise ValueError("month out of range")
+        except ValueError:
+            break
+        return fmt.format(*parts), ""
+    return None, f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"
+
+
+def parse_target_year(text: str | None) -> tuple[str | None, str]:
+    """('2025', '') for 2025 / 2025年 / 2025.0; (None, reason) otherwise."""
+    cell = clean_text(text or "")
+    if not cell:
+        return None, ""
+    m = re.fullmatch(r"(\d{4})(?:\.0+|年|年底|年末)?", cell)
+    if m and 1990 <= int(m.group(1)) <= 2100:
+        return m.group(1), ""
+    return None, f"{text!r} is not a target year (expected a year such as 2025)"
+
+
+def _column_index(table: RawTable, column: str | None, role: str) -> int | None:
+    if column is None:
+        return None
+    if column in table.header:
+        return table.header.index(column)
+    # "基站数(万个)" for "基站数（万个）": the same name once width and spacing are folded.
+    key = normalise_text(column)
+    same = [i for i, name in enumerate(table.header) if normalise_text(name) == key]
+    if len(same) != 1:
+        raise InputError(f"no column named {column!r} for the {role}", file=table.filename,
+                         column=column, expected="one of " + ", ".join(map(repr, table.header)))
+    return same[0]
+
+
+def _detect_unit(table: RawTable, value_col: str) -> tuple[Decimal, str, str]:
+    """(multiplier, unit, where it was written) from the column header or a `单位：` title row."""
+    found = unit_multiplier(value_col)
+    if found:
+        return found[0], found[1], f"unit {found[1]!r} in the header of column {value_col!r}"
+    for line, kind, text in table.skipped:
+        if kind == "title" and (found := unit_multiplier(text)):
+            return found[0], found[1], f"unit {found[1]!r} in the title row at line {line}"
+    return Decimal(1), "", ""
+
+
+def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col, default_period,
+            default_source, allow_qualified, multiplier, value_name, period_name,
+            parse_period) -> IngestResult:
+    name_i = _column_index(table, province_col, "province")
+    value_i = _column_index(table, value_col, value_name)
+    period_i = _column_index(table, period_col, period_name)
+    source_i = _column_index(table, source_col, "source")
+    default_period_value = None
+    if default_period is not None:
+        default_period_value, why = parse_period(str(default_period))
+        if why:
+            raise InputError(f"default {period_name}: {why}", file=table.filename)
+    notes: list[str] = []
+    percent_column = False
+    if multiplier is None:
+        factor, unit, where = _detect_unit(table, value_col)
+        percent_column = unit == "%"
+        if factor != 1:
+            notes.append(f"values multiplied by {factor:,} ({where})")
+    else:
+        factor, where = Decimal(multiplier), f"multiplier {multiplier} given"
+        if factor != 1:
+            notes.append(f"values multiplied by {factor:,} (given)")
+    width = len(table.header)
+    resolved: dict[str, object] = {}
+
+    report: list[dict] = [_report_row(table.header_line, ", ".join(table.header), "", "skipped",
+                                      "header row")]
+    report += [_report_row(line, text, "", "skipped", _SKIP_REASONS[kind])
+               for line, kind, text in table.skipped]
+    entries: list[dict] = []
+    for line, cells in table.rows:
+        raw_name, raw_value = cells[name_i], cells[value_i]
+        row = _report_row(line, raw_name, raw_value, "", "")
+        row["period"] = None
+        row["source"] = clean_text(cells[source_i]) if source_i is not None else ""
+        row["source"] = row["source"] or default_source
+        entries.append(row)
+        try:
+            adcode = _resolve(raw_name, resolved)
+        except regions.ProvinceNotFound as exc:
+            if exc.kind == "aggregate":
+                adcode = regions.NATIONAL_ADCODE
+            else:
+                row.update(status="unmatched", reason=_unmatched_reason(exc, raw_name),
+                           suggestions="; ".join(exc.suggestions))
+                continue
+        parsed = parse_number(raw_value)
+        value = None
+        if parsed.exact is not None:
+            value = float(parsed.exact * factor)
+            row["value"] = value
+        if adcode == regions.NATIONAL_ADCODE:
+            row.update(status="aggregate_row", reason=f"{raw_name.strip()!r} is a total or "
+                       "regional subtotal, not a province; not joined")
+            continue
+        row["adcode"] = adcode
+        if table.ragged.get(line, 0) > width:
+            row.update(status=INVALID, value=None, reason=(
+                f"line {line} has {table.ragged[line]} cells but the header has {width}: columns "
+                "may be shifted (an unquoted comma inside a value?); not joined"))
+            continue
+        problems = []
+        if parsed.status == NO_DATA:
+            row.update(status="no_data", reason=f"{parsed.reason}: shown as no data, not 0")
+        elif parsed.status == INVALID:
+            problems.append(parsed.reason)
+        elif parsed.status == QUALIFIED and not allow_qualified:
+            problems.append(parsed.reason + " (not accepted unless qualified values are allowed)")
+        if percent_column and parsed.status != NO_DATA:
+            problems.append(f"column {value_col!r} is in percent, not a count")
+        elif parsed.status in (OK, QUALIFIED) and (why := count_problem(parsed)):
+            problems.append(f"{raw_value.strip()!r} {why}")
+        if period_i is not None and clean_text(cells[period_i]):
+            period, why = parse_period(cells[period_i])
+            if why:
+                problems.append(f"{period_name} {why}")
+            row["period"] = period
+        else:
+            row["period"] = default_period_value
+        if problems:
+            # The report's value is the one that would be used; an invalid row has none.
+            row.update(status=INVALID, value=None, reason=f"line {line}, column {value_col!r}: "
+                       + "; ".join(problems))
+            continue
+        if row["status"] == "no_data":
+            continue
+        notes_for_row = []
+        if parsed.status == QUALIFIED:
+            notes_for_row.append(parsed.reason + "; accepted as given")
+        if factor != 1:
+            notes_for_row.append(f"× {factor:,} ({where})")
+        if line in table.ragged:
+            notes_for_row.append(f"row has {table.ragged[line]} cells, header has {width}")
+        row.update(status="joined", reason="; ".join(notes_for_row))
+
+    _mark_duplicates(entries)
+    notes += _total_check(entries)
+    values = pd.DataFrame(
+        [{"adcode": e["adcode"], value_name: e["value"], period_name: e["period"],
+          "source": e["source"], "line": e["line"]} for e in entries if e["status"] == "joined"],
+        columns=["adcode", value_name, period_name, "source", "line"])
+    values = values.astype({"adcode": object, value_name: "float64", "line": "int64"})
+    report_frame = pd.DataFrame(
+        [{k: r[k] for k in REPORT_COLUMNS} for r in report + entries], columns=REPORT_COLUMNS)
+    report_frame = report_frame.sort_values("line", kind="stable").reset_index(drop=True)
+    report_frame["value"] = report_frame["value"].astype("float64")
+    return IngestResult(values.reset_index(drop=True), report_frame, notes)
+
+
+def _resolve(raw_name: str, cache: dict[str, object]) -> str:
+    """resolve_province, remembered per distinct cell text (tables repeat names a lot)."""
+    if raw_name not in cache:
+        try:
+            cache[raw_name] = regions.resolve_province(raw_name)
+        except regions.ProvinceNotFound as exc:
+            cache[raw_name] = exc
+    found = cache[raw_name]
+    if isinstance(found, regions.ProvinceNotFound):
+        raise found
+    return found
+
+
+_SKIP_REASONS = {"title": "title row above the header", "blank": "blank line",
+                 "footnote": "footnote below the table"}
+
+
+def _report_row(line, raw_name, raw_value, status, reason) -> dict:
+    return {"line": line, "raw_name": raw_name, "raw_value": raw_value, "adcode": None,
+            "status": status, "reason": reason, "suggestions": "", "value": None}
+
+
+def _unmatched_reason(exc: regions.ProvinceNotFound, raw_name: str) -> str:
+    if exc.kind == "empty":
+        return "no province name or code in this row"
+    reason = f"{raw_name.strip()!r}: {exc.reason}"
+    if exc.suggestions:
+        reason += " (did you mean " + " or ".join(exc.suggestions) + "? not applied)"
+    return reason
+
+
+def _mark_duplicates(entries: list[dict]) -> None:
+    """Every line naming the same province (and period) twice is a duplicate; none is joined."""
+    groups = defaultdict(list)
+    for e in entries:
+        if e["adcode"] and e["status"] in ("joined", "no_data", INVALID):
+            groups[(e["adcode"], e["period"])].append(e)
+    for (adcode, period), group in groups.items():
+        if len(group) < 2:
+            continue
+        lines = [e["line"] for e in group]
+        name = regions.by_adcode()[adcode].name_zh
+        for e in group:
+            other_lines = [n for n in lines[:12] if n != e["line"]][:10]
+            others = ", ".join(map(str, other_lines))
+            if len(lines) - 1 > len(other_lines):
+                others += f" and {len(lines) - 1 - len(other_lines)} more"
+            when = f" for {period}" if period else ""
+            e.update(status="duplicate", reason=(
+                f"{name} ({adcode}){when} also on line(s) {others}; none of these lines is joined"
+                + (f" (this line: {e['reason']})" if e["reason"] else "")))
+
+
+def _total_check(entries: list[dict]) -> list[str]:
+    """Compare a national total row with the sum of the joined provinces (information only)."""
+    totals = [e for e in entries if e["status"] == "aggregate_row" and e["value"] is not None
+              and regions.normalise_text(e["raw_name"]) in _NATIONAL_KEYS]
+    joined = sum(e["value"] for e in entries if e["status"] == "joined")
+    return [f"total row at line {e['line']} ({e['raw_name'].strip()}) is {_figure(e['value'])}; "
+            f"the joined provinces sum to {_figure(joined)}" for e in totals]
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+_NATIONAL_KEYS = {normalise_text(n) for n in regions._AGGREGATES["national"]} | {"10", "100000"}
