@@ -1,19 +1,20 @@
-"""Build the bundled tables in data/ and seeds/ from the sourced facts in ../shared/facts/.
+"""Build the bundled tables in data/ from the sourced facts vendored in data/sources/.
 
-Run from the repository root:  python data/build_data.py [FACTS_DIR]
+Run from the repository root:  python data/build_data.py [--sources DIR] [--out DIR]
 
 Every figure keeps its source and as-of date. Nothing is filled in: a figure the facts do not
-give is simply absent (the app shows "no data"). The outputs are committed, so the app and the
-tests never need ../shared/ at run time; this script documents (and can redo) how they were made.
+give is simply absent (the app shows "no data"). The outputs are committed; tests/test_data.py
+rebuilds them into a temporary directory and compares them byte for byte.
 """
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "data" / "sources"
 NATIONAL = "100000"
 OBSERVATION_COLUMNS = ["adcode", "metric", "value", "unit", "as_of", "as_of_note", "source_publisher",
                        "source_title", "source_date", "source_url", "note"]
@@ -97,6 +98,18 @@ PUBLISHED = {
 }
 
 
+# The date of each national published target's source (targets_published.csv has no date column;
+# the date is in its text): line of the facts file -> as_of.
+PUBLISHED_AS_OF = {
+    2: "2021-11-17",  # 人民日报 2021-11-17 p13
+    3: "2025-11-27",  # the xinwen.mobi repost, dated 2025-11-27 in targets_2026_sweep.csv
+    4: "2023-04-20",  # Xinhua via en.people.cn 2023-04-20
+    5: "2022-02-28",  # MIIT at SCIO 2022-02-28
+    7: "2020-09-07",  # reported by SCMP 2020-09-07
+    8: "2025-11",     # 《高标准数字园区建设指南》 (MIIT 2025-11)
+}
+
+
 def published_targets(facts: Path) -> pd.DataFrame:
     raw = read(facts, "targets_published.csv")
     rows = []
@@ -109,7 +122,7 @@ def published_targets(facts: Path) -> pd.DataFrame:
                      "metric": metric, "kind": kind, "target_value": r["target_value"], "unit": unit,
                      "target_year": r["target_year"], "qualifier": "", "document": r["document"],
                      "source_publisher": r["source_publisher"], "source_url": r["source_url"],
-                     "as_of": "", "note": f"{r['metric']}; {r['notes']}".strip("; ")})
+                     "as_of": PUBLISHED_AS_OF[i + 2], "note": f"{r['metric']}; {r['notes']}".strip("; ")})
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)
 
 
@@ -127,18 +140,29 @@ def provincial_targets(facts: Path) -> pd.DataFrame:
         "note": (raw["as_of_note"] + "; " + raw["notes"]).str.strip("; ")})
 
 
-def main(facts: Path) -> None:
+def main(facts: Path = SOURCES, out: Path = ROOT / "data") -> None:
     observations = pd.concat([five_g_observations(facts), national_five_g(facts),
                               population_and_area(facts)], ignore_index=True)
     observations = observations[OBSERVATION_COLUMNS].sort_values(
         ["metric", "adcode", "as_of"], ignore_index=True)
-    observations.to_csv(ROOT / "data" / "observations.csv", index=False)
+    out.mkdir(parents=True, exist_ok=True)
+    observations.to_csv(out / "observations.csv", index=False)
     targets = pd.concat([seed_targets(facts), published_targets(facts), provincial_targets(facts)],
                         ignore_index=True)[TARGET_COLUMNS]
-    targets.to_csv(ROOT / "seeds" / "targets.csv", index=False)
-    (ROOT / "data" / "provinces.csv").write_bytes((facts / "provinces.csv").read_bytes())
+    targets.to_csv(out / "targets.csv", index=False)
+    (out / "provinces.csv").write_bytes((facts / "provinces.csv").read_bytes())
     print(f"observations: {len(observations)} rows, targets: {len(targets)} rows")
 
 
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sources", type=Path, default=SOURCES,
+                        help="folder of the sourced facts (default: data/sources)")
+    parser.add_argument("--out", type=Path, default=ROOT / "data",
+                        help="folder to write the tables to (default: data)")
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "facts")
+    args = arguments(__doc__.splitlines()[0])
+    main(args.sources, args.out)

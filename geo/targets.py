@@ -21,7 +21,7 @@ from .errors import DataError
 from .observations import latest_at
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
-TARGETS_CSV = SEEDS_DIR / "targets.csv"
+TARGETS_CSV = Path(__file__).resolve().parent.parent / "data" / "targets.csv"
 
 
 @dataclass(frozen=True)
