@@ -9,6 +9,8 @@ rebuilds them into a temporary directory and compares them byte for byte.
 from __future__ import annotations
 
 import argparse
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -16,39 +18,343 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "data" / "sources"
 NATIONAL = "100000"
-OBSERVATION_COLUMNS = ["adcode", "metric", "value", "unit", "as_of", "as_of_note", "source_publisher",
-                       "source_title", "source_date", "source_url", "note"]
+OBSERVATION_COLUMNS = ["adcode", "metric", "value", "unit", "as_of", "as_of_note", "period_start",
+                       "qualifier", "source_publisher", "source_title", "source_date", "source_url",
+                       "quote", "flags", "note"]
+REGIONAL_COLUMNS = ["region", "region_zh", "metric", "value", "unit", "as_of", "qualifier",
+                    "source_publisher", "source_title", "source_date", "source_url", "quote", "flags",
+                    "note"]
 TARGET_COLUMNS = ["target_id", "scope", "adcode", "metric", "kind", "target_value", "unit",
                   "target_year", "qualifier", "document", "source_publisher", "source_url", "as_of", "note"]
-# Metric keys of the facts file -> the app's metric keys.
-FIVE_G_METRICS = {"cumulative_5g_bs": "bs5g", "per_10k_reported": "bs5g_per_10k_reported",
-                  "new_5g_bs_in_period": "bs5g_new_in_period"}
+# Metric keys of the facts files -> the app's metric keys. A facts metric missing here stops the
+# build: nothing is dropped without saying so.
+FIVE_G_METRICS = {
+    "cumulative_5g_bs": "bs5g",
+    "per_10k_reported": "bs5g_per_10k_reported",
+    "new_5g_bs_in_period": "bs5g_new_in_period",
+    "share_of_mobile_bs_pct": "bs5g_share_of_mobile_bs",
+    # 5G-A (5G-Advanced) sites are upgraded sites, not a count of 5G base stations.
+    "5g_a_capable_bs": "bs5g_advanced_sites",
+    "5g_a_sites": "bs5g_advanced_sites",
+    # Counted differently from the totals: kept apart so they are never compared with them.
+    "cumulative_5g_macro_bs": "bs5g_macro",
+    "cumulative_5g_bs_physical": "bs5g_physical",
+    "cumulative_5g_bs_logical": "bs5g_logical",
+    # The national average a province's release implies (marked DERIVED by the facts).
+    "per_10k_implied": "bs5g_per_10k_reported",
+}
+TARGET_METRICS = ("target_cumulative_5g_bs", "target_per_10k")
 SEED_DOC = "seeds/seed_2025_work_conference.txt"
+SWEEP_PROVINCES = "5g_by_province_observations_2026_sweep.csv"
+SWEEP_REGIONS = "5g_regional_national_2026_sweep.csv"
+
+# Rows of the facts left out of the tables, with the reason (checked: each must exist).
+LEFT_OUT = {
+    (SWEEP_PROVINCES, 21): "Liaoning 26,500: no as-of date (the facts: 'DATE UNRESOLVED ... do not "
+                           "use for the map')",
+}
+# Corrections the facts README states ("Second sweep (late 2026)"), applied to the first file:
+# (file, line) -> (column, old value, new value, why).
+CORRECTIONS = {
+    ("5g_by_province_observations.csv", 63): (
+        "as_of", "2023-03-06", "2022-12-31",
+        "as_of corrected from 2023-03-06 ('to date' in Shine 2023-03-06) to 2022-12-31: the "
+        "figure is end-2022 (贵州日报 via gz.cri.cn 2023-03-17: '截至2022年底'; facts README, "
+        "second sweep)"),
+}
+# Start of the period of each 'stations added in a period' figure, as its note states it:
+# (adcode, as_of) -> period start.
+PERIOD_START = {
+    ("130000", "2020-08-31"): "2020-01-01",  # 'new in Jan-Aug 2020'
+    ("210000", "2020-09-30"): "2020-01-01",  # 'Jan-Sep 2020'
+    ("340000", "2020-12-31"): "2020-01-01",  # 'built in 2020'
+    ("540000", "2024-12-17"): "2024-01-01",  # 'built in 2024 (to mid-Dec)'
+}
+# Regions of MIIT's splits: the NBS regions of provinces.csv, and two city-region groupings.
+REGIONS = {"东部": "East", "中部": "Central", "西部": "West", "东北": "Northeast",
+           "京津冀": "Beijing-Tianjin-Hebei", "长三角": "Yangtze River Delta"}
+REGION_COLUMNS = {"east_10k": "东部", "central_10k": "中部", "west_10k": "西部",
+                  "northeast_10k": "东北", "jingjinji_10k": "京津冀", "yangtze_delta_10k": "长三角"}
+
+# Markers the facts put in their notes -> flags (kept with the note itself).
+FLAG_MARKERS = (
+    ("low_authority", re.compile(r"low-authority", re.I)),
+    ("derived", re.compile(r"\bDERIVED\b")),
+    ("conflict", re.compile(r"\bCONFLICT")),
+    ("date_uncertain", re.compile(r"DATE (UNRESOLVED|UNCERTAIN|CONFLICT)")),
+    ("secondary", re.compile(r"\bSECONDARY\b")),
+    ("caveat", re.compile(r"\bCAVEAT\b")),
+)
+MORE_THAN = ">"
+EXACT = "="
+ABOUT = "≈"
 
 
 def read(facts: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(facts / name, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(facts / name, dtype=str, keep_default_na=False)
+    frame["_file"], frame["_line"] = name, frame.index + 2
+    return frame
+
+
+def resolve_same(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """Replace 'same' / 'same as above' / 'same (X)' back-references by the value they refer to:
+    the one other row with the same source_url that states it (or, if several do, the nearest row
+    above). 'same (X)' keeps X after the value, in parentheses."""
+    frame = frame.copy()
+    pattern = re.compile(r"^same(?: as above)?(?: \((.*)\))?$")
+    for column in columns:
+        for i in frame.index:
+            m = pattern.match(frame.at[i, column])
+            if not m:
+                continue
+            same_url = frame[(frame["source_url"] == frame.at[i, "source_url"])
+                             & ~frame[column].str.match(pattern)]
+            stated = same_url[column].unique()
+            if len(stated) != 1:
+                stated = same_url.loc[same_url.index < i, column].tail(1).to_numpy()
+            if len(stated) != 1:
+                raise ValueError(f"{frame.at[i, '_file']} line {frame.at[i, '_line']}: {column} "
+                                 f"{frame.at[i, column]!r} refers to no row with its source_url")
+            frame.at[i, column] = stated[0] + (f" ({m.group(1)})" if m.group(1) else "")
+    return frame
+
+
+def flags_of(text: str) -> list[str]:
+    return [flag for flag, marker in FLAG_MARKERS if marker.search(text)]
+
+
+def _number_forms(value: str) -> list[str]:
+    """How a figure can be written next to its qualifier: 17000, 17,000, 1.7万."""
+    number = Decimal(value)
+    forms = [value, f"{number:,}"]
+    wan = (number / 10000).normalize()
+    if number >= 10000:
+        forms.append(f"{wan:f}万")
+    return forms
+
+
+def qualifier_from_text(value: str, *texts: str) -> str:
+    """'>' where the text qualifies this very figure with 'more than' (超, 逾, 余, over, exceeded,
+    突破 ...), else '='. Words about other figures in the same note do not count."""
+    words = r"(?:more than|over|exceeded|exceed|超过|超|逾|突破|>)"
+    for form in _number_forms(value):
+        f = re.escape(form)
+        pattern = re.compile(rf"{words}\s*'?{f}(?![\d.,])|(?<![\d.,]){f}\s*[余多]")
+        if any(pattern.search(t) for t in texts):
+            return MORE_THAN
+    # 'target end-2025 ('more than')': the qualifier stated without the figure.
+    if any(re.search(r"\('(more than|突破[^']*)'\)", t) for t in texts):
+        return MORE_THAN
+    return EXACT
+
+
+def _check_left_out(raw: pd.DataFrame) -> pd.DataFrame:
+    """Drop the rows listed in LEFT_OUT; a row without as_of must be one of them."""
+    keys = list(zip(raw["_file"], raw["_line"]))
+    dropped = pd.Series([k in LEFT_OUT for k in keys], index=raw.index)
+    undated = raw["as_of"].str.strip() == ""
+    if (undated & ~dropped).any():
+        lines = raw.loc[undated & ~dropped, "_line"].tolist()
+        raise ValueError(f"rows without as_of not listed in LEFT_OUT: lines {lines}")
+    return raw[~dropped]
+
+
+def _apply_corrections(raw: pd.DataFrame) -> pd.DataFrame:
+    raw = raw.copy()
+    raw["_correction"] = ""
+    for (name, line), (column, old, new, why) in CORRECTIONS.items():
+        hit = (raw["_file"] == name) & (raw["_line"] == line)
+        if hit.sum() != 1 or raw.loc[hit, column].iloc[0] != old:
+            raise ValueError(f"correction of {name} line {line} does not match the facts")
+        raw.loc[hit, column] = new
+        raw.loc[hit, "_correction"] = why
+    return raw
+
+
+def _period_start(adcode: str, metric: str, as_of: str) -> str:
+    if metric != "bs5g_new_in_period":
+        return ""
+    if (adcode, as_of) not in PERIOD_START:
+        raise ValueError(f"no period start for the stations added in a period in {adcode} to {as_of}")
+    return PERIOD_START[(adcode, as_of)]
+
+
+def _observation(r: dict, **fields) -> dict:
+    """One output row (plus the private columns used to merge and order rows)."""
+    row = {c: "" for c in OBSERVATION_COLUMNS}
+    row.update(fields)
+    row["period_start"] = _period_start(row["adcode"], row["metric"], row["as_of"])
+    row["flags"] = ";".join(flags_of(row["note"] + " " + row["as_of_note"]))
+    row.update(_file=r["_file"], _line=r["_line"])
+    return row
+
+
+def first_five_g(facts: Path) -> list[dict]:
+    """The first provincial file: counts, reported per 10k, stations added in a period."""
+    raw = read(facts, "5g_by_province_observations.csv")
+    raw = raw[~raw["metric"].isin(TARGET_METRICS)]
+    raw = _apply_corrections(resolve_same(raw, ["source_title"]))
+    rows = []
+    for r in raw.to_dict("records"):
+        note = "; ".join(filter(None, [r["notes"], r["_correction"]]))
+        as_of_note = r["as_of_note"] + (" (corrected: end-2022)" if r["_correction"] else "")
+        rows.append(_observation(
+            r, adcode=r["adcode"], metric=FIVE_G_METRICS[r["metric"]], value=r["value"],
+            unit=r["unit"], as_of=r["as_of"], as_of_note=as_of_note,
+            qualifier=qualifier_from_text(r["value"], r["as_of_note"], r["notes"], r["source_title"]),
+            source_publisher=r["source_publisher"], source_title=r["source_title"],
+            source_date=r["source_date"], source_url=r["source_url"], note=note))
+    return rows
+
+
+def sweep_five_g(facts: Path) -> list[dict]:
+    """The second sweep's provincial observations (with their own qualifier and quote)."""
+    raw = _check_left_out(resolve_same(read(facts, SWEEP_PROVINCES), ["source_publisher", "source_title"]))
+    return [_observation(
+        r, adcode=r["adcode"], metric=FIVE_G_METRICS[r["metric"]], value=r["value"], unit=r["unit"],
+        as_of=r["as_of"], qualifier=r["qualifier"], source_publisher=r["source_publisher"],
+        source_title=r["source_title"], source_date=r["source_date"], source_url=r["source_url"],
+        quote=r["quote"], note=r["note"]) for r in raw.to_dict("records")]
+
+
+def national_five_g(facts: Path) -> list[dict]:
+    """National totals (and reported per-10k) of the time series and of the second sweep."""
+    rows = []
+    for r in read(facts, "5g_national_timeseries.csv").to_dict("records"):
+        common = dict(adcode=NATIONAL, as_of=r["as_of"], source_publisher=r["source_publisher"],
+                      source_title=r["source_title"], source_date=r["source_date"],
+                      source_url=r["source_url"], note=r["notes"])
+        rows.append(_observation(r, metric="bs5g", value=r["total_5g_bs"], unit="base stations",
+                                 qualifier=r["qualifier"], **common))
+        per_10k = r["per_10k_reported"]
+        if per_10k:
+            # The qualifier column is the total's; a per-10k figure carries its own '>' if any.
+            rows.append(_observation(r, metric="bs5g_per_10k_reported", value=per_10k.lstrip(">"),
+                                     unit="per 10k residents",
+                                     qualifier=MORE_THAN if per_10k.startswith(">") else EXACT, **common))
+    raw = read(facts, SWEEP_REGIONS)
+    for r in raw[raw["scope"] == "national"].to_dict("records"):
+        rows.append(_observation(
+            r, adcode=NATIONAL, metric=FIVE_G_METRICS[r["metric"]], value=r["value"], unit=r["unit"],
+            as_of=r["as_of"], qualifier=r["qualifier"], source_publisher=r["source_publisher"],
+            source_title=r["source_title"], source_date=r["source_date"], source_url=r["source_url"],
+            quote=r["quote"], note=r["note"]))
+    return rows
+
+
+def _cite(row: dict) -> str:
+    parts = [row["source_publisher"], row["source_title"] and f"'{row['source_title']}'",
+             row["source_date"], row["source_url"]]
+    return ", ".join(p for p in parts if p)
+
+
+def merge_same_figures(rows: list[dict]) -> list[dict]:
+    """One row per figure: where two sources give the same value for the same place, metric and
+    date, keep the row with a verbatim quote (else the first) and name the other in its note."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        key = (row["adcode"], row["metric"], row["as_of"], Decimal(row["value"]))
+        groups.setdefault(key, []).append(row)
+    out = []
+    for group in groups.values():
+        kept = next((r for r in group if r["quote"]), group[0])
+        for other in group:
+            if other is kept:
+                continue
+            also = f"same figure also reported by: {_cite(other)}"
+            if other["qualifier"] != kept["qualifier"]:
+                also += f" (qualifier there: {other['qualifier']})"
+            if other["quote"]:
+                also += f", quote: \"{other['quote']}\""
+            if other["note"]:
+                also += f" [its note: {other['note']}]"
+            kept["note"] = "; ".join(filter(None, [kept["note"], also]))
+            kept["flags"] = ";".join(dict.fromkeys(filter(None, kept["flags"].split(";") + other["flags"].split(";"))))
+        out.append(kept)
+    return out
+
+
+def mark_same_date_disagreements(rows: list[dict]) -> list[dict]:
+    """Different figures for one place, metric and date are all kept. A 'more than' bound that an
+    exact figure of the same date satisfies is marked not_preferred; exact figures that still
+    differ are marked conflict (the facts do not say which to prefer)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["adcode"], row["metric"], row["as_of"]), []).append(row)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        exact = [r for r in group if r["qualifier"] != MORE_THAN]
+        for r in group:
+            others = [o for o in group if o is not r]
+            if r["qualifier"] == MORE_THAN and exact and all(
+                    Decimal(e["value"]) > Decimal(r["value"]) for e in exact):
+                _add_flag(r, "not_preferred")
+                r["note"] = "; ".join(filter(None, [r["note"], "lower bound; the same date has the exact "
+                                                    "figure " + " and ".join(
+                                                        f"{e['value']} ({e['source_publisher']})" for e in exact)]))
+            elif len({Decimal(e["value"]) for e in exact}) > 1 and r in exact:
+                _add_flag(r, "conflict")
+                r["note"] = "; ".join(filter(None, [r["note"], "conflicts with " + " and ".join(
+                    f"{o['value']} ({o['source_publisher']})" for o in others if o in exact)
+                    + " for the same date; both kept"]))
+    return rows
+
+
+def _add_flag(row: dict, flag: str) -> None:
+    row["flags"] = ";".join(dict.fromkeys(filter(None, row["flags"].split(";") + [flag])))
 
 
 def five_g_observations(facts: Path) -> pd.DataFrame:
-    raw = read(facts, "5g_by_province_observations.csv")
-    raw = raw[raw["metric"].isin(FIVE_G_METRICS)]
-    return pd.DataFrame({
-        "adcode": raw["adcode"], "metric": raw["metric"].map(FIVE_G_METRICS), "value": raw["value"],
-        "unit": raw["unit"], "as_of": raw["as_of"], "as_of_note": raw["as_of_note"],
-        "source_publisher": raw["source_publisher"], "source_title": raw["source_title"],
-        "source_date": raw["source_date"], "source_url": raw["source_url"], "note": raw["notes"]})
+    rows = first_five_g(facts) + sweep_five_g(facts) + national_five_g(facts)
+    rows = mark_same_date_disagreements(merge_same_figures(rows))
+    return pd.DataFrame(rows)[OBSERVATION_COLUMNS]
 
 
-def national_five_g(facts: Path) -> pd.DataFrame:
-    raw = read(facts, "5g_national_timeseries.csv")
-    qualifier = raw["qualifier"].map({">": "reported as 'more than'", "=": ""})
-    note = (qualifier + "; " + raw["notes"]).str.strip("; ")
-    return pd.DataFrame({
-        "adcode": NATIONAL, "metric": "bs5g", "value": raw["total_5g_bs"], "unit": "base stations",
-        "as_of": raw["as_of"], "as_of_note": "", "source_publisher": raw["source_publisher"],
-        "source_title": raw["source_title"], "source_date": raw["source_date"],
-        "source_url": raw["source_url"], "note": note})
+def regional_observations(facts: Path) -> pd.DataFrame:
+    """MIIT's regional splits of the 5G total (万 converted to units), first file and sweep."""
+    rows = []
+    for r in read(facts, "5g_regional_aggregates.csv").to_dict("records"):
+        for column, region_zh in REGION_COLUMNS.items():
+            if not r[column]:
+                continue
+            rows.append({"region": REGIONS[region_zh], "region_zh": region_zh, "metric": "bs5g",
+                         "value": _from_wan(r[column]), "unit": "base stations", "as_of": r["as_of"],
+                         "qualifier": EXACT, "source_publisher": r["source_publisher"],
+                         "source_title": "", "source_date": r["source_date"],
+                         "source_url": r["source_url"], "quote": "", "flags": "",
+                         "note": f"{r['notes']}; value as given: {r[column]}万"})
+    raw = read(facts, SWEEP_REGIONS)
+    for r in raw[raw["scope"] == "region"].to_dict("records"):
+        rows.append({"region": REGIONS[r["region"]], "region_zh": r["region"],
+                     "metric": FIVE_G_METRICS[r["metric"]], "value": r["value"], "unit": r["unit"],
+                     "as_of": r["as_of"], "qualifier": r["qualifier"],
+                     "source_publisher": r["source_publisher"], "source_title": r["source_title"],
+                     "source_date": r["source_date"], "source_url": r["source_url"],
+                     "quote": r["quote"], "flags": ";".join(flags_of(r["note"])), "note": r["note"]})
+    if raw["scope"].isin(["region", "national"]).sum() != len(raw):
+        raise ValueError(f"{SWEEP_REGIONS}: a scope other than region or national")
+    order = {name: i for i, name in enumerate(REGIONS.values())}
+    frame = pd.DataFrame(rows, columns=REGIONAL_COLUMNS)
+    frame["_order"] = frame["region"].map(order)
+    return frame.sort_values(["as_of", "_order"], kind="stable")[REGIONAL_COLUMNS].reset_index(drop=True)
+
+
+def _period_end(as_of: str) -> str:
+    """'2016' -> '2016-12-31', '2023-08' -> '2023-08-31' (as geo.observations.period_end)."""
+    if len(as_of) == 4:
+        return f"{as_of}-12-31"
+    if len(as_of) == 7:
+        return str((pd.Timestamp(f"{as_of}-01") + pd.offsets.MonthEnd(0)).date())
+    return as_of
+
+
+def _from_wan(text: str) -> str:
+    """A figure in 万 (10k) as a whole number of units: '33.5' -> '335000'."""
+    value = Decimal(text) * 10000
+    if value != value.to_integral_value():
+        raise ValueError(f"{text}万 is not a whole number of units")
+    return str(int(value))
 
 
 def population_and_area(facts: Path) -> pd.DataFrame:
@@ -141,17 +447,25 @@ def provincial_targets(facts: Path) -> pd.DataFrame:
 
 
 def main(facts: Path = SOURCES, out: Path = ROOT / "data") -> None:
-    observations = pd.concat([five_g_observations(facts), national_five_g(facts),
-                              population_and_area(facts)], ignore_index=True)
-    observations = observations[OBSERVATION_COLUMNS].sort_values(
-        ["metric", "adcode", "as_of"], ignore_index=True)
+    population = population_and_area(facts).assign(qualifier=EXACT)
+    observations = pd.concat([five_g_observations(facts), population], ignore_index=True)
+    observations = observations[OBSERVATION_COLUMNS].fillna("")
+    # By metric, place and date; on one date a not_preferred row comes first, because the app
+    # keeps the last row of a date (geo.observations.latest_at). Then in the order read.
+    observations["_date"] = observations["as_of"].map(_period_end)
+    observations["_rank"] = observations["flags"].str.contains("not_preferred").map({True: 0, False: 1})
+    observations = observations.sort_values(["metric", "adcode", "_date", "_rank"], kind="stable",
+                                            ignore_index=True)[OBSERVATION_COLUMNS]
     out.mkdir(parents=True, exist_ok=True)
     observations.to_csv(out / "observations.csv", index=False)
+    regional = regional_observations(facts)
+    regional.to_csv(out / "regional_observations.csv", index=False)
     targets = pd.concat([seed_targets(facts), published_targets(facts), provincial_targets(facts)],
                         ignore_index=True)[TARGET_COLUMNS]
     targets.to_csv(out / "targets.csv", index=False)
     (out / "provinces.csv").write_bytes((facts / "provinces.csv").read_bytes())
-    print(f"observations: {len(observations)} rows, targets: {len(targets)} rows")
+    print(f"observations: {len(observations)} rows, regional: {len(regional)} rows, "
+          f"targets: {len(targets)} rows")
 
 
 def arguments(description: str) -> argparse.Namespace:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import regions
-from geo.observations import load_observations
+from geo.observations import latest_at, load_observations
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -41,9 +41,13 @@ def test_observations_use_string_adcodes_of_known_units():
 def test_provinces_without_a_sourced_5g_figure_stay_absent_not_zero():
     obs = load_observations()
     bs = obs[obs["metric"] == "bs5g"]
-    for adcode in ("220000", "610000", "630000", "640000"):  # Jilin, Shaanxi, Qinghai, Ningxia
+    for adcode in ("220000", "630000", "640000"):  # Jilin, Qinghai, Ningxia
         assert adcode not in set(bs["adcode"])
     assert (bs["value"] > 0).all()
+    # Qinghai has a reported per-10k figure but no count: it stays a per-10k row only.
+    qinghai = obs[obs["adcode"] == "630000"]
+    assert set(qinghai["metric"]) == {"bs5g_per_10k_reported", "bs5g_advanced_sites", "population",
+                                      "land_area"}
 
 
 def test_every_csv_in_data_has_source_and_as_of_columns_filled():
@@ -84,3 +88,105 @@ def test_the_build_scripts_rebuild_the_committed_tables_byte_for_byte(tmp_path):
     assert built == {p.name for p in DATA.glob("*.csv")}
     for name in sorted(built):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), f"{name} differs from its rebuild"
+
+
+# ----------------------------------------------------------------------------- 5G observations
+
+def _obs():
+    return pd.read_csv(DATA / "observations.csv", dtype=str, keep_default_na=False)
+
+
+def _rows(frame, adcode, metric, as_of=None):
+    rows = frame[(frame["adcode"] == adcode) & (frame["metric"] == metric)]
+    return rows if as_of is None else rows[rows["as_of"] == as_of]
+
+
+def test_every_observation_has_a_qualifier_and_known_flags():
+    obs = _obs()
+    assert set(obs["qualifier"]) == {"=", ">", "≈"}
+    flags = {f for cell in obs["flags"] for f in cell.split(";") if f}
+    assert flags <= {"low_authority", "derived", "conflict", "date_uncertain", "secondary", "caveat",
+                     "not_preferred"}
+    low = obs[obs["flags"].str.contains("low_authority")]
+    assert len(low) > 0 and low["note"].str.contains("low-authority", case=False).all()
+
+
+def test_qualifiers_follow_the_words_of_the_source():
+    obs = _obs()
+    assert _rows(obs, "440000", "bs5g", "2022-11-28")["qualifier"].tolist() == [">"]  # 超21万
+    assert _rows(obs, "120000", "bs5g", "2019-06-08")["qualifier"].tolist() == [">"]  # 400余个
+    assert _rows(obs, "330000", "bs5g", "2023-12-01")["qualifier"].tolist() == [">"]  # over 220,000
+    assert _rows(obs, "110000", "bs5g", "2024-04-30")["qualifier"].tolist() == ["≈"]  # about 114,500
+    assert _rows(obs, "650000", "bs5g", "2021-08-13")["qualifier"].tolist() == ["="]  # 10,490 exactly
+    assert _rows(obs, "100000", "bs5g_per_10k_reported", "2024-04-30")["value"].tolist() == ["26"]
+    assert _rows(obs, "100000", "bs5g_per_10k_reported", "2024-04-30")["qualifier"].tolist() == [">"]
+
+
+def test_the_same_figure_from_two_sources_is_one_row_naming_both():
+    obs = _obs()
+    beijing = _rows(obs, "110000", "bs5g", "2024-04-30")
+    assert beijing["value"].tolist() == ["114500"]
+    assert "iot.youth.cn" in beijing["note"].iloc[0]  # the first file's source, named in the note
+    assert beijing["quote"].iloc[0].startswith("Beijing has constructed about 114,500")
+    assert len(_rows(obs, "140000", "bs5g", "2023-12-31")) == 1
+
+
+def test_guizhou_84300_is_end_2022_as_the_second_sweep_corrects():
+    guizhou = _rows(_obs(), "520000", "bs5g")
+    assert guizhou.loc[guizhou["value"] == "84300", "as_of"].tolist() == ["2022-12-31"]
+    assert "2023-03-06" not in set(guizhou["as_of"])
+
+
+def test_on_one_date_the_app_shows_the_exact_figure_not_the_lower_bound():
+    obs = load_observations()
+    national = latest_at(obs, "bs5g", "2025-11-30").set_index("adcode")
+    assert national.loc["100000", "value"] == 4_830_000
+    assert latest_at(obs, "bs5g", "2019-12-31").set_index("adcode").loc["440000", "value"] == 36988
+    shanghai = latest_at(obs, "bs5g_per_10k_reported", "2022-09-30").set_index("adcode")
+    assert shanghai.loc["310000", "value"] == 26.6
+
+
+def test_conflicting_figures_are_both_kept_and_flagged():
+    zhejiang = _rows(_obs(), "330000", "bs5g", "2020-12-31")
+    assert sorted(zhejiang["value"]) == ["62500", "62600"]
+    assert zhejiang["flags"].str.contains("conflict").all()
+
+
+def test_5g_a_sites_are_not_5g_base_stations():
+    obs = load_observations()
+    jiangsu = latest_at(obs, "bs5g", "2025-12-31").set_index("adcode").loc["320000"]
+    assert (jiangsu["value"], jiangsu["as_of"]) == (216000, "2023-06-30")
+    assert _rows(_obs(), "320000", "bs5g_advanced_sites")["value"].tolist() == ["39000"]
+
+
+def test_national_totals_of_both_files_are_national_rows():
+    national = _rows(_obs(), "100000", "bs5g")
+    assert len(national) == 27
+    assert national["as_of"].min() == "2019-12-31" and national["as_of"].max() == "2025-12-31"
+    assert "000000" not in set(_obs()["adcode"])
+
+
+def test_stations_added_in_a_period_say_when_the_period_starts():
+    added = _obs()[_obs()["metric"] == "bs5g_new_in_period"]
+    assert dict(zip(added["adcode"], added["period_start"])) == {
+        "130000": "2020-01-01", "210000": "2020-01-01", "340000": "2020-01-01", "540000": "2024-01-01"}
+    assert (_obs().loc[_obs()["metric"] != "bs5g_new_in_period", "period_start"] == "").all()
+
+
+def test_a_figure_without_an_as_of_is_left_out():
+    liaoning = _rows(_obs(), "210000", "bs5g")
+    assert "26500" not in set(liaoning["value"])
+
+
+def test_regional_splits_are_their_own_table():
+    regional = pd.read_csv(DATA / "regional_observations.csv", dtype=str, keep_default_na=False)
+    assert set(regional["region"]) == {"East", "Central", "West", "Northeast", "Beijing-Tianjin-Hebei",
+                                       "Yangtze River Delta"}
+    assert set(regional["region"]) - {"Beijing-Tianjin-Hebei", "Yangtze River Delta"} == {
+        p.region for p in regions.provinces() if p.region}
+    newest = regional[regional["as_of"] == "2024-09-30"].set_index("region")["value"]
+    assert newest.to_dict() == {"East": "1801000", "Central": "926000", "West": "1101000",
+                                "Northeast": "260000", "Beijing-Tianjin-Hebei": "375000",
+                                "Yangtze River Delta": "790000"}
+    assert regional.loc[(regional["region"] == "Central") & (regional["as_of"] == "2022-04-30"),
+                        "value"].tolist() == ["335000"]  # 33.5万
