@@ -190,3 +190,80 @@ def test_regional_splits_are_their_own_table():
                                 "Yangtze River Delta": "790000"}
     assert regional.loc[(regional["region"] == "Central") & (regional["as_of"] == "2022-04-30"),
                         "value"].tolist() == ["335000"]  # 33.5万
+
+
+# ----------------------------------------------------------------------------- targets
+
+def _targets():
+    return pd.read_csv(DATA / "targets.csv", dtype=str, keep_default_na=False)
+
+
+def test_targets_live_in_data_and_seeds_holds_inputs_only():
+    from geo import targets
+
+    assert targets.TARGETS_CSV == DATA / "targets.csv"
+    assert sorted(p.name for p in (ROOT / "seeds").iterdir()) == ["README.md", "seed_2025_work_conference.txt"]
+
+
+def test_every_target_names_its_document_in_full_and_is_dated():
+    tg = _targets()
+    assert (tg["document"].str.strip() != "").all()
+    for column in ("document", "source_publisher", "source_url", "as_of", "issued"):
+        assert not tg[column].str.match(r"(?i)^same\b").any(), f"a 'same' back-reference in {column}"
+    assert tg["target_date"].str.fullmatch(r"\d{4}-12-31").all()
+    assert (tg["target_date"].str[:4] == tg["target_year"]).all()
+    assert tg["issued"].str.fullmatch(r"(\d{4}(-\d{2}(-\d{2})?)?)?").all()
+    assert tg["as_of"].str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?").all()
+    assert "000000" not in set(tg["adcode"])
+    assert set(tg.loc[tg["scope"] == "national", "adcode"]) == {"100000"}
+
+
+def test_the_national_5g_path_of_targets():
+    tg = _targets()
+    counts = tg[(tg["adcode"] == "100000") & (tg["metric"] == "bs5g") & (tg["kind"] == "count")]
+    assert sorted(zip(counts["target_date"], counts["target_value"], counts["qualifier"])) == [
+        ("2020-12-31", "500000", ""), ("2022-12-31", "2000000", ""), ("2023-12-31", "2900000", ""),
+        ("2025-12-31", "3640000", ""), ("2025-12-31", "4500000", "more than")]
+    rates = tg[(tg["adcode"] == "100000") & (tg["kind"] == "per_10k_people")].set_index("target_value")
+    assert rates.loc["26", "target_date"] == "2025-12-31" and rates.loc["26", "issued"] == "2021-11"
+    assert rates.loc["38", "target_date"] == "2027-12-31" and rates.loc["38", "issued"] == "2024-11-26"
+    assert rates.loc["26", "quote"] == "力争每万人拥有5G基站数达到26个"
+
+
+def test_provincial_targets_of_the_second_sweep():
+    tg = _targets()
+
+    def find(adcode, value):
+        return tg[(tg["adcode"] == adcode) & (tg["target_value"] == value)].iloc[0]
+
+    shandong = find("370000", "30")
+    assert (shandong["kind"], shandong["target_date"]) == ("per_10k_people", "2027-12-31")
+    assert find("320000", "280000")["target_date"] == "2024-12-31"
+    assert find("640000", "30000")["target_date"] == "2025-12-31"
+    guizhou = find("520000", "160000")
+    assert (guizhou["target_date"], guizhou["qualifier"]) == ("2025-12-31", "more than")
+    assert find("420000", "180000")["qualifier"] == "more than"  # 突破18万
+    hainan = find("460000", "12000")
+    assert (hainan["metric"], hainan["period_start"], hainan["target_date"]) == (
+        "bs5g_new_in_period", "2021-01-01", "2023-12-31")
+
+
+def test_an_expected_result_and_metrics_the_app_lacks_are_not_targets():
+    tg = _targets()
+    assert "industrial_value_added_growth" not in set(tg["metric"])  # the 5.7 % of 2024
+    assert "5.7" not in set(tg["target_value"])
+    # 5G factories (10,000 by 2027; 1,000 full-connection factories) are no metric of the app:
+    # the only 10,000 left is Ningxia's 5G base stations by 2022.
+    assert tg.loc[tg["target_value"] == "10000", "adcode"].tolist() == ["640000"]
+    assert "1000" not in set(tg["target_value"])
+    assert set(tg["metric"]) == {"bs5g", "bs5g_new_in_period", "digital_parks", "high_tech_zones",
+                                 "computing_centres"}
+    assert len(tg) == 57 and tg["target_id"].is_unique
+
+
+def test_seed_targets_quote_the_seed():
+    seed = (ROOT / "seeds" / "seed_2025_work_conference.txt").read_text(encoding="utf-8").lower()
+    rows = _targets()[_targets()["target_id"].str.startswith("seed-")]
+    assert len(rows) == 4
+    for quote in rows["quote"]:
+        assert quote and quote.lower() in seed
