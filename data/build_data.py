@@ -59,9 +59,9 @@ LEFT_OUT = {
 CORRECTIONS = {
     ("5g_by_province_observations.csv", 63): (
         "as_of", "2023-03-06", "2022-12-31",
-        "as_of corrected from 2023-03-06 ('to date' in Shine 2023-03-06) to 2022-12-31: the "
-        "figure is end-2022 (贵州日报 via gz.cri.cn 2023-03-17: '截至2022年底'; facts README, "
-        "second sweep)"),
+        ("as_of corrected from 2023-03-06 ('to date' in Shine 2023-03-06) to 2022-12-31: the "
+         "figure is end-2022 (贵州日报 via gz.cri.cn 2023-03-17: '截至2022年底'; facts README, "
+         "second sweep)")),
 }
 # Start of the period of each 'stations added in a period' figure, as its note states it:
 # (adcode, as_of) -> period start.
@@ -79,7 +79,7 @@ REGION_COLUMNS = {"east_10k": "东部", "central_10k": "中部", "west_10k": "�
 
 # Markers the facts put in their notes -> flags (kept with the note itself).
 FLAG_MARKERS = (
-    ("low_authority", re.compile(r"low-authority", re.I)),
+    ("low_authority", re.compile(r"low-authority", re.IGNORECASE)),
     ("derived", re.compile(r"\bDERIVED\b")),
     ("conflict", re.compile(r"\bCONFLICT")),
     ("date_uncertain", re.compile(r"DATE (UNRESOLVED|UNCERTAIN|CONFLICT)")),
