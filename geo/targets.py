@@ -19,11 +19,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .config import REPO
+from .config import DATA_DIR
 from .errors import DataError, InputError
 from .observations import latest_at
 
-TARGETS_CSV = REPO / "seeds" / "targets.csv"
+TARGETS_CSV = DATA_DIR / "targets.csv"
 ALLOCATION_COLUMNS = ["adcode", "target", "target_year", "target_source", "rule"]
 
 

@@ -220,6 +220,6 @@ def test_stale_figures_can_be_left_out(app):
     at, rec = app
     at.checkbox(key="hide_stale").check().run()
     props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
-    assert props["120000"]["value"] is None and props["120000"]["as_of"] == "2019-06-08"  # Tianjin
+    assert props["120000"]["value"] is None and props["120000"]["as_of"] == "2020-12-31"  # Tianjin, end-2020
     assert props["210000"]["value"] == 152000  # Liaoning, 2025-11: kept
     assert rec.geojson()["rollout_mapper"]["stale_as_no_data"] is True

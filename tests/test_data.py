@@ -1,14 +1,20 @@
-"""The bundled data keep their provenance: every file documented, every value sourced and dated."""
+"""The bundled data keep their provenance: every file documented, every value sourced and dated,
+and every table rebuilt from the vendored sources exactly as committed."""
+import hashlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 from geo import regions
-from geo.observations import load_observations
+from geo.observations import latest_at, load_observations
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+SOURCES = DATA / "sources"
 
 
 def test_every_data_file_has_a_provenance_section():
@@ -35,9 +41,13 @@ def test_observations_use_string_adcodes_of_known_units():
 def test_provinces_without_a_sourced_5g_figure_stay_absent_not_zero():
     obs = load_observations()
     bs = obs[obs["metric"] == "bs5g"]
-    for adcode in ("220000", "610000", "630000", "640000"):  # Jilin, Shaanxi, Qinghai, Ningxia
+    for adcode in ("220000", "630000", "640000"):  # Jilin, Qinghai, Ningxia
         assert adcode not in set(bs["adcode"])
     assert (bs["value"] > 0).all()
+    # Qinghai has a reported per-10k figure but no count: it stays a per-10k row only.
+    qinghai = obs[obs["adcode"] == "630000"]
+    assert set(qinghai["metric"]) == {"bs5g_per_10k_reported", "bs5g_advanced_sites", "population",
+                                      "land_area"}
 
 
 def test_every_csv_in_data_has_source_and_as_of_columns_filled():
@@ -50,5 +60,212 @@ def test_every_csv_in_data_has_source_and_as_of_columns_filled():
         assert source_cols, f"{path.name} has no source column"
         has_source = frame[source_cols].apply(lambda r: any(v.strip() for v in r), axis=1)
         assert has_source.all(), f"{path.name}: rows without a source: {list(frame.index[~has_source] + 2)}"
-        assert "as_of" in frame.columns, f"{path.name} has no as_of column"
-        assert (frame["as_of"].str.strip() != "").all(), f"{path.name}: rows without as_of"
+        # facility_lists.csv is dated by the date each list was checked to.
+        as_of = "verified_as_of" if path.name == "facility_lists.csv" else "as_of"
+        assert as_of in frame.columns, f"{path.name} has no {as_of} column"
+        assert (frame[as_of].str.strip() != "").all(), f"{path.name}: rows without {as_of}"
+
+
+def test_the_vendored_sources_are_the_copies_their_readme_lists():
+    readme = (SOURCES / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| (\S+) \| ([0-9a-f]{64}) \|$", readme, flags=re.M))
+    present = {p.name for p in SOURCES.iterdir() if p.name != "README.md"}
+    assert present == set(listed)
+    for name, digest in listed.items():
+        assert hashlib.sha256((SOURCES / name).read_bytes()).hexdigest() == digest, name
+
+
+def _build(script: str, out: Path) -> None:
+    # As documented: run from the repository root, with the root on the import path (geo/).
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, f"data/{script}", "--out", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_build_scripts_rebuild_the_committed_tables_byte_for_byte(tmp_path):
+    _build("build_data.py", tmp_path)
+    _build("build_facilities.py", tmp_path)
+    built = {p.name for p in tmp_path.iterdir()}
+    assert built == {p.name for p in DATA.glob("*.csv")}
+    for name in sorted(built):
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), f"{name} differs from its rebuild"
+
+
+# ----------------------------------------------------------------------------- 5G observations
+
+def _obs():
+    return pd.read_csv(DATA / "observations.csv", dtype=str, keep_default_na=False)
+
+
+def _rows(frame, adcode, metric, as_of=None):
+    rows = frame[(frame["adcode"] == adcode) & (frame["metric"] == metric)]
+    return rows if as_of is None else rows[rows["as_of"] == as_of]
+
+
+def test_every_observation_has_a_qualifier_and_known_flags():
+    obs = _obs()
+    assert set(obs["qualifier"]) == {"=", ">", "≈"}
+    flags = {f for cell in obs["flags"] for f in cell.split(";") if f}
+    assert flags <= {"low_authority", "derived", "conflict", "date_uncertain", "secondary", "caveat",
+                     "not_preferred"}
+    low = obs[obs["flags"].str.contains("low_authority")]
+    assert len(low) > 0 and low["note"].str.contains("low-authority", case=False).all()
+
+
+def test_qualifiers_follow_the_words_of_the_source():
+    obs = _obs()
+    assert _rows(obs, "440000", "bs5g", "2022-11-28")["qualifier"].tolist() == [">"]  # 超21万
+    assert _rows(obs, "120000", "bs5g", "2019-06-08")["qualifier"].tolist() == [">"]  # 400余个
+    assert _rows(obs, "330000", "bs5g", "2023-12-01")["qualifier"].tolist() == [">"]  # over 220,000
+    assert _rows(obs, "110000", "bs5g", "2024-04-30")["qualifier"].tolist() == ["≈"]  # about 114,500
+    assert _rows(obs, "650000", "bs5g", "2021-08-13")["qualifier"].tolist() == ["="]  # 10,490 exactly
+    assert _rows(obs, "100000", "bs5g_per_10k_reported", "2024-04-30")["value"].tolist() == ["26"]
+    assert _rows(obs, "100000", "bs5g_per_10k_reported", "2024-04-30")["qualifier"].tolist() == [">"]
+
+
+def test_the_same_figure_from_two_sources_is_one_row_naming_both():
+    obs = _obs()
+    beijing = _rows(obs, "110000", "bs5g", "2024-04-30")
+    assert beijing["value"].tolist() == ["114500"]
+    assert "iot.youth.cn" in beijing["note"].iloc[0]  # the first file's source, named in the note
+    assert beijing["quote"].iloc[0].startswith("Beijing has constructed about 114,500")
+    assert len(_rows(obs, "140000", "bs5g", "2023-12-31")) == 1
+
+
+def test_guizhou_84300_is_end_2022_as_the_second_sweep_corrects():
+    guizhou = _rows(_obs(), "520000", "bs5g")
+    assert guizhou.loc[guizhou["value"] == "84300", "as_of"].tolist() == ["2022-12-31"]
+    assert "2023-03-06" not in set(guizhou["as_of"])
+
+
+def test_on_one_date_the_app_shows_the_exact_figure_not_the_lower_bound():
+    obs = load_observations()
+    national = latest_at(obs, "bs5g", "2025-11-30").set_index("adcode")
+    assert national.loc["100000", "value"] == 4_830_000
+    assert latest_at(obs, "bs5g", "2019-12-31").set_index("adcode").loc["440000", "value"] == 36988
+    shanghai = latest_at(obs, "bs5g_per_10k_reported", "2022-09-30").set_index("adcode")
+    assert shanghai.loc["310000", "value"] == 26.6
+
+
+def test_conflicting_figures_are_both_kept_and_flagged():
+    zhejiang = _rows(_obs(), "330000", "bs5g", "2020-12-31")
+    assert sorted(zhejiang["value"]) == ["62500", "62600"]
+    assert zhejiang["flags"].str.contains("conflict").all()
+
+
+def test_5g_a_sites_are_not_5g_base_stations():
+    obs = load_observations()
+    jiangsu = latest_at(obs, "bs5g", "2025-12-31").set_index("adcode").loc["320000"]
+    assert (jiangsu["value"], jiangsu["as_of"]) == (216000, "2023-06-30")
+    assert _rows(_obs(), "320000", "bs5g_advanced_sites")["value"].tolist() == ["39000"]
+
+
+def test_national_totals_of_both_files_are_national_rows():
+    national = _rows(_obs(), "100000", "bs5g")
+    assert len(national) == 27
+    assert national["as_of"].min() == "2019-12-31" and national["as_of"].max() == "2025-12-31"
+    assert "000000" not in set(_obs()["adcode"])
+
+
+def test_stations_added_in_a_period_say_when_the_period_starts():
+    added = _obs()[_obs()["metric"] == "bs5g_new_in_period"]
+    assert dict(zip(added["adcode"], added["period_start"])) == {
+        "130000": "2020-01-01", "210000": "2020-01-01", "340000": "2020-01-01", "540000": "2024-01-01"}
+    assert (_obs().loc[_obs()["metric"] != "bs5g_new_in_period", "period_start"] == "").all()
+
+
+def test_a_figure_without_an_as_of_is_left_out():
+    liaoning = _rows(_obs(), "210000", "bs5g")
+    assert "26500" not in set(liaoning["value"])
+
+
+def test_regional_splits_are_their_own_table():
+    regional = pd.read_csv(DATA / "regional_observations.csv", dtype=str, keep_default_na=False)
+    assert set(regional["region"]) == {"East", "Central", "West", "Northeast", "Beijing-Tianjin-Hebei",
+                                       "Yangtze River Delta"}
+    assert set(regional["region"]) - {"Beijing-Tianjin-Hebei", "Yangtze River Delta"} == {
+        p.region for p in regions.provinces() if p.region}
+    newest = regional[regional["as_of"] == "2024-09-30"].set_index("region")["value"]
+    assert newest.to_dict() == {"East": "1801000", "Central": "926000", "West": "1101000",
+                                "Northeast": "260000", "Beijing-Tianjin-Hebei": "375000",
+                                "Yangtze River Delta": "790000"}
+    assert regional.loc[(regional["region"] == "Central") & (regional["as_of"] == "2022-04-30"),
+                        "value"].tolist() == ["335000"]  # 33.5万
+
+
+# ----------------------------------------------------------------------------- targets
+
+def _targets():
+    return pd.read_csv(DATA / "targets.csv", dtype=str, keep_default_na=False)
+
+
+def test_targets_live_in_data_and_seeds_holds_inputs_only():
+    from geo import targets
+
+    assert targets.TARGETS_CSV == DATA / "targets.csv"
+    assert sorted(p.name for p in (ROOT / "seeds").iterdir()) == ["README.md", "seed_2025_work_conference.txt"]
+
+
+def test_every_target_names_its_document_in_full_and_is_dated():
+    tg = _targets()
+    assert (tg["document"].str.strip() != "").all()
+    for column in ("document", "source_publisher", "source_url", "as_of", "issued"):
+        assert not tg[column].str.match(r"(?i)^same\b").any(), f"a 'same' back-reference in {column}"
+    assert tg["target_date"].str.fullmatch(r"\d{4}-12-31").all()
+    assert (tg["target_date"].str[:4] == tg["target_year"]).all()
+    assert tg["issued"].str.fullmatch(r"(\d{4}(-\d{2}(-\d{2})?)?)?").all()
+    assert tg["as_of"].str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?").all()
+    assert "000000" not in set(tg["adcode"])
+    assert set(tg.loc[tg["scope"] == "national", "adcode"]) == {"100000"}
+
+
+def test_the_national_5g_path_of_targets():
+    tg = _targets()
+    counts = tg[(tg["adcode"] == "100000") & (tg["metric"] == "bs5g") & (tg["kind"] == "count")]
+    assert sorted(zip(counts["target_date"], counts["target_value"], counts["qualifier"])) == [
+        ("2020-12-31", "500000", ""), ("2022-12-31", "2000000", ""), ("2023-12-31", "2900000", ""),
+        ("2025-12-31", "3640000", ""), ("2025-12-31", "4500000", "more than")]
+    rates = tg[(tg["adcode"] == "100000") & (tg["kind"] == "per_10k_people")].set_index("target_value")
+    assert rates.loc["26", "target_date"] == "2025-12-31" and rates.loc["26", "issued"] == "2021-11"
+    assert rates.loc["38", "target_date"] == "2027-12-31" and rates.loc["38", "issued"] == "2024-11-26"
+    assert rates.loc["26", "quote"] == "力争每万人拥有5G基站数达到26个"
+
+
+def test_provincial_targets_of_the_second_sweep():
+    tg = _targets()
+
+    def find(adcode, value):
+        return tg[(tg["adcode"] == adcode) & (tg["target_value"] == value)].iloc[0]
+
+    shandong = find("370000", "30")
+    assert (shandong["kind"], shandong["target_date"]) == ("per_10k_people", "2027-12-31")
+    assert find("320000", "280000")["target_date"] == "2024-12-31"
+    assert find("640000", "30000")["target_date"] == "2025-12-31"
+    guizhou = find("520000", "160000")
+    assert (guizhou["target_date"], guizhou["qualifier"]) == ("2025-12-31", "more than")
+    assert find("420000", "180000")["qualifier"] == "more than"  # 突破18万
+    hainan = find("460000", "12000")
+    assert (hainan["metric"], hainan["period_start"], hainan["target_date"]) == (
+        "bs5g_new_in_period", "2021-01-01", "2023-12-31")
+
+
+def test_an_expected_result_and_metrics_the_app_lacks_are_not_targets():
+    tg = _targets()
+    assert "industrial_value_added_growth" not in set(tg["metric"])  # the 5.7 % of 2024
+    assert "5.7" not in set(tg["target_value"])
+    # 5G factories (10,000 by 2027; 1,000 full-connection factories) are no metric of the app:
+    # the only 10,000 left is Ningxia's 5G base stations by 2022.
+    assert tg.loc[tg["target_value"] == "10000", "adcode"].tolist() == ["640000"]
+    assert "1000" not in set(tg["target_value"])
+    assert set(tg["metric"]) == {"bs5g", "bs5g_new_in_period", "digital_parks", "high_tech_zones",
+                                 "computing_centres"}
+    assert len(tg) == 57 and tg["target_id"].is_unique
+
+
+def test_seed_targets_quote_the_seed():
+    seed = (ROOT / "seeds" / "seed_2025_work_conference.txt").read_text(encoding="utf-8").lower()
+    rows = _targets()[_targets()["target_id"].str.startswith("seed-")]
+    assert len(rows) == 4
+    for quote in rows["quote"]:
+        assert quote and quote.lower() in seed
