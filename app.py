@@ -1,24 +1,41 @@
 """The rollout mapper: China's digital-infrastructure rollout by province, against its targets.
 
-A thin Streamlit shell: widgets, caching and layout. All the work happens in `geo/`.
+A thin Streamlit shell over the `geo` library: widgets, the link (query parameters), caching and
+layout. All the work happens in `geo/`.
 Run:  streamlit run app.py
 """
 from __future__ import annotations
 
-import datetime as dt
+import json
 import re
 from functools import partial
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 import geo
+from geo.i18n import LANGUAGES, label
+from geo.i18n import t as message
+
+st.set_page_config(page_title="China digital-infrastructure rollout mapper", layout="wide",
+                   initial_sidebar_state="auto")
 
 PROVINCES = {p.adcode: p for p in geo.provinces()}
-TABLE_COLUMNS = ["adcode", "name_zh", "name_en", "region", "value", "unit", "count", "as_of", "stale",
-                 "target", "target_year", "gap", "attainment_pct", "source"]
+MONTHS = [d.strftime("%Y-%m") for d in pd.date_range("2019-01-01", "2027-12-31", freq="ME")]
+MAP_HEIGHT = 540
+# Link parameters: widget key -> query parameter. Every choice that shapes the view is here.
+LINK = {"lang": "lang", "metric": "m", "view": "v", "as_of": "d", "window": "w", "rule": "r",
+        "target_at": "t", "target_year": "ty", "pace": "p", "regions": "reg", "provinces": "prov",
+        "scheme": "s", "k": "k", "hubs": "hubs", "basemap": "tiles"}
+LISTS = {"regions", "provinces"}
+FLAGS = {"pace", "hubs", "basemap"}
 
-st.set_page_config(page_title="China digital-infrastructure rollout mapper", layout="wide")
+
+def md(text: object) -> str:
+    """Any text made literal for st.markdown/st.caption/st.error (no links, emphasis, images or HTML)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~:])", r"\\\1", str(text))
 
 
 @st.cache_resource(show_spinner="Loading boundaries and data…")
@@ -27,95 +44,98 @@ def bundled() -> geo.Bundle:
     return geo.load()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=128)
 def bundled_view(spec: geo.ViewSpec) -> geo.ViewResult:
     return geo.view(bundled(), spec=spec)
 
 
-def md(text: object) -> str:
-    """User text made literal for st.markdown/st.caption (no links, emphasis or HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>$~])", r"\\\1", str(text))
+@st.cache_data(show_spinner=False, max_entries=16)
+def bundled_trajectory(metric: str, rule: str | None) -> pd.DataFrame:
+    return geo.trajectory(bundled(), metric, rule=rule)
 
+
+# ---------------------------------------------------------------------------- the link
+
+def read_link() -> list[str]:
+    """On a session's first run, take the choices from the link; return notes on what was ignored."""
+    if st.session_state.get("_link_read"):
+        return st.session_state.get("_link_notes", [])
+    st.session_state["_link_read"] = True
+    params, notes = st.query_params, []
+    known = set(LINK.values()) | {"c", "z"}
+    for name in params:
+        if name not in known:
+            notes.append(f"unknown parameter {name!r}")
+    checks = {
+        "lang": lambda v: v in LANGUAGES, "metric": lambda v: v in bundled().metrics,
+        "view": lambda v: v in geo.VIEWS, "as_of": lambda v: v in MONTHS,
+        "window": lambda v: v.isdigit() and 0 <= int(v) <= 120, "rule": lambda v: v in geo.RULES,
+        "target_at": lambda v: v in ("figure_date", "target_year"),
+        "target_year": lambda v: v.isdigit() and 2019 <= int(v) <= 2030,
+        "scheme": lambda v: v in geo.SCHEMES, "k": lambda v: v.isdigit() and 3 <= int(v) <= 7,
+        "regions": lambda v: all(r in geo.REGIONS for r in v.split(",")),
+        "provinces": lambda v: all(a in PROVINCES for a in v.split(",")),
+    }
+    for key, name in LINK.items():
+        if name not in params:
+            continue
+        value = params[name]
+        if key in FLAGS:
+            st.session_state[key] = value == "1"
+        elif checks[key](value):
+            st.session_state[key] = (value.split(",") if key in LISTS else
+                                     int(value) if key in ("window", "k", "target_year") else value)
+        else:
+            notes.append(f"{name}={value!r} is not valid here")
+    try:
+        if "c" in params and "z" in params:
+            lat, lon = (float(x) for x in params["c"].split(","))
+            st.session_state["_map_view"] = ([lat, lon], float(params["z"]))
+    except ValueError:
+        notes.append(f"c={params.get('c')!r} / z={params.get('z')!r} is not a map position")
+    st.session_state["_link_notes"] = notes
+    return notes
+
+
+def write_link() -> None:
+    """Keep the link in step with the choices, so that copying it shares exactly this view."""
+    params = {}
+    for key, name in LINK.items():
+        value = st.session_state.get(key)
+        if value in (None, [], False, ""):
+            continue
+        params[name] = ",".join(value) if key in LISTS else "1" if value is True else str(value)
+    state = st.session_state.get("map") or {}
+    center, zoom = state.get("center"), state.get("zoom")
+    if center and zoom:
+        params["c"] = f"{center['lat']:.3f},{center['lng']:.3f}"
+        params["z"] = f"{zoom:g}"
+    elif "_map_view" in st.session_state:
+        (lat, lon), zoom = st.session_state["_map_view"]
+        params["c"], params["z"] = f"{lat:.3f},{lon:.3f}", f"{zoom:g}"
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+def take_map_click() -> None:
+    """A click on a province adds it to the selection, a second click removes it. Applied at the
+    top of the run, before the province widget exists, so one rerun shows it."""
+    state = st.session_state.get("map") or {}
+    clicked = ((state.get("last_active_drawing") or {}).get("properties") or {}).get("adcode")
+    where = state.get("last_object_clicked")
+    event = json.dumps([clicked, where], sort_keys=True)
+    if not clicked or event == st.session_state.get("_last_click") or clicked not in PROVINCES:
+        return
+    st.session_state["_last_click"] = event
+    picked = list(st.session_state.get("provinces", []))
+    st.session_state["provinces"] = [a for a in picked if a != clicked] if clicked in picked else picked + [clicked]
+
+
+# ---------------------------------------------------------------------------- your data
 
 @st.cache_data(show_spinner="Reading your file…", max_entries=8)
-def read_upload(content: bytes, filename: str) -> "geo.ingest.RawTable":
+def read_upload(content: bytes, filename: str):
     return geo.read_table(content, filename)
-
-
-def column_choice(label: str, header: list[str], guess: str | None, key: str, required: bool) -> str | None:
-    options = [None, *header]
-    return st.selectbox(label + ("" if required else " (optional)"), options,
-                        index=options.index(guess) if guess in header else 0,
-                        format_func=lambda c: "— choose —" if c is None else c, key=key)
-
-
-def report_panel(layer: geo.Layer, key: str) -> None:
-    """Every input line with its status: nothing is dropped silently."""
-    counts = layer.summary
-    st.text(f"{layer.source_name}: {len(layer.report)} lines — " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    for note in layer.notes:
-        st.text(f"note: {note}")
-    if set(counts) - {"joined", "ok", "skipped", "no_data", "aggregate_row"}:
-        st.warning("Some lines were not joined: see the report below (reasons and suggestions; "
-                   "suggestions are never applied).")
-    st.dataframe(layer.report, hide_index=True, width="stretch", height=240)
-    st.download_button("Download the line-by-line report (CSV)", geo.frame_to_csv(layer.report),
-                       f"report_{layer.source_name}.csv", "text/csv", key=f"download_report_{key}")
-
-
-def your_data_panel() -> list[geo.Layer]:
-    """Upload a counts table or point file and/or a targets table: the layers that joined."""
-    values_kind = st.radio("Your values are", ["table", "points"], horizontal=True, key="upload_kind",
-                           format_func={"table": "a per-province table (CSV, TSV, XLSX)",
-                                        "points": "points with coordinates (CSV, XLSX, GeoJSON)"}.get)
-    values_file = st.file_uploader("Your values", key="upload_values")
-    targets_file = st.file_uploader("Your targets (optional): per-province targets", key="upload_targets")
-    layers = []
-    if values_file is not None and values_kind == "points":
-        layers.append(points_panel(values_file))
-    elif values_file is not None:
-        try:
-            table = read_upload(values_file.getvalue(), values_file.name)
-        except geo.InputError as e:
-            st.error(md(e))
-            return []
-        st.text(f"Read {values_file.name}: {geo.ENCODING_LABELS.get(table.encoding, table.encoding)}, "
-                f"header on line {table.header_line}, {len(table.rows)} data rows")
-        guessed = geo.guess_columns(table.header)
-        c1, c2 = st.columns(2)
-        with c1:
-            province_col = column_choice("Province column", table.header, guessed["name"] or guessed["adcode"],
-                                         "up_province", True)
-            value_col = column_choice("Value column", table.header, guessed["value"], "up_value", True)
-            as_of_col = column_choice("Date column", table.header, guessed["as_of"], "up_as_of", False)
-            source_col = column_choice("Source column", table.header, guessed["source"], "up_source", False)
-        with c2:
-            name = st.text_input("Name of this layer", values_file.name.rsplit(".", 1)[0], key="up_name")
-            unit = st.text_input("Unit", "count", key="up_unit")
-            default_as_of = st.date_input("As of (for rows without a date)", value=None, key="up_default_as_of")
-            default_source = st.text_input("Source (for rows without one)", key="up_default_source")
-            targets_of = st.selectbox("Measure against the targets of", [None, *geo.METRICS], key="up_targets_of",
-                                      format_func=lambda k: "no target" if k is None else geo.METRICS[k].label)
-        missing = [label for label, ok in (("the province column", province_col), ("the value column", value_col),
-                                           ("a date (column or default)", as_of_col or default_as_of),
-                                           ("a source (column or default)", source_col or default_source.strip()))
-                   if not ok]
-        if missing:
-            st.warning("To use this file, give " + ", ".join(missing) + ". Nothing is guessed.")
-        else:
-            layer = geo.Layer.from_table(
-                table, name=name, unit=unit, province_col=province_col, value_col=value_col,
-                as_of_col=as_of_col, source_col=source_col,
-                default_as_of=default_as_of.isoformat() if default_as_of else None,
-                default_source=default_source.strip() or None, targets_of=targets_of)
-            report_panel(layer, "values")
-            layers.append(layer)
-    layers = [layer for layer in layers if layer is not None]
-    if targets_file is not None:
-        targets = targets_panel(targets_file, has_values=bool(layers))
-        if targets is not None:
-            layers.append(targets)
-    return layers
 
 
 @st.cache_data(show_spinner="Placing your points…", max_entries=4)
@@ -125,71 +145,136 @@ def point_layer(content: bytes, filename: str, name: str, lon_col: str, lat_col:
                                  datum=datum, fix_swapped=fix_swapped, as_of=as_of, source_text=source)
 
 
+def column_choice(text: str, header: list[str], guess: str | None, key: str, required: bool) -> str | None:
+    options = [None, *header]
+    return st.selectbox(text + ("" if required else f" ({tr('app.optional')})"), options,
+                        index=options.index(guess) if guess in header else 0,
+                        format_func=lambda c: tr("app.choose") if c is None else c, key=key)
+
+
+def report_panel(layer: geo.Layer, key: str) -> None:
+    """Every input line with its status: nothing is dropped silently."""
+    counts = layer.summary
+    st.text(f"{layer.source_name}: {len(layer.report)} lines — " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for note in layer.notes:
+        st.text(f"note: {note}")
+    if set(counts) - {"joined", "ok", "skipped", "no_data", "aggregate_row"}:
+        st.warning(tr("app.not_joined"))
+    st.dataframe(layer.report, hide_index=True, width="stretch", height=220)
+    st.download_button(tr("app.download_report"), geo.frame_to_csv(layer.report),
+                       f"report_{layer.source_name}.csv", "text/csv", key=f"download_report_{key}")
+
+
+def your_data_panel() -> list[geo.Layer]:
+    """Upload a counts table or point file and/or a targets table: the layers that joined."""
+    kind = st.radio(tr("app.values_are"), ["table", "points"], horizontal=True, key="upload_kind",
+                    format_func=lambda k: tr(f"app.kind_{k}"))
+    values_file = st.file_uploader(tr("app.your_values"), key="upload_values")
+    targets_file = st.file_uploader(tr("app.your_targets"), key="upload_targets")
+    layers = []
+    try:
+        if values_file is not None:
+            layer = points_panel(values_file) if kind == "points" else table_panel(values_file)
+            if layer is not None:
+                layers.append(layer)
+        if targets_file is not None:
+            targets = targets_panel(targets_file, has_values=bool(layers))
+            if targets is not None:
+                layers.append(targets)
+    except geo.InputError as e:  # one line, escaped: the rest of the page stays
+        st.error(md(e))
+    return layers
+
+
+def table_panel(file) -> geo.Layer | None:
+    table = read_upload(file.getvalue(), file.name)
+    st.text(f"Read {file.name}: {geo.ENCODING_LABELS.get(table.encoding, table.encoding)}, "
+            f"header on line {table.header_line}, {len(table.rows)} data rows")
+    guessed = geo.guess_columns(table.header)
+    c1, c2 = st.columns(2)
+    with c1:
+        province_col = column_choice(tr("app.province_col"), table.header, guessed["name"] or guessed["adcode"],
+                                     "up_province", True)
+        value_col = column_choice(tr("app.value_col"), table.header, guessed["value"], "up_value", True)
+        as_of_col = column_choice(tr("app.date_col"), table.header, guessed["as_of"], "up_as_of", False)
+        source_col = column_choice(tr("app.source_col"), table.header, guessed["source"], "up_source", False)
+    with c2:
+        name = st.text_input(tr("app.layer_name"), file.name.rsplit(".", 1)[0], key="up_name")
+        unit = st.text_input(tr("app.unit"), "count", key="up_unit")
+        default_as_of = st.date_input(tr("app.default_as_of"), value=None, key="up_default_as_of")
+        default_source = st.text_input(tr("app.default_source"), key="up_default_source")
+        targets_of = st.selectbox(tr("app.targets_of"), [None, *geo.METRICS], key="up_targets_of",
+                                  format_func=lambda k: tr("app.no_target") if k is None else metric_label(k))
+        approximate = st.toggle(tr("app.accept_approximate"), key="up_approximate")
+    missing = [text for text, ok in ((tr("app.need_province"), province_col), (tr("app.need_value"), value_col),
+                                     (tr("app.need_date"), as_of_col or default_as_of),
+                                     (tr("app.need_source"), source_col or default_source.strip()))
+               if not ok]
+    if missing:
+        st.warning(tr("app.give", what=", ".join(missing)))
+        return None
+    layer = geo.Layer.from_table(
+        table, name=name, unit=unit, province_col=province_col, value_col=value_col,
+        as_of_col=as_of_col, source_col=source_col,
+        default_as_of=default_as_of.isoformat() if default_as_of else None,
+        default_source=default_source.strip() or None, targets_of=targets_of, allow_qualified=approximate)
+    report_panel(layer, "values")
+    return layer
+
+
 def points_panel(file) -> geo.Layer | None:
     """A point file counted per province by the spatial join."""
-    try:
-        frame, kind = geo.read_points(file.getvalue(), file.name)
-    except geo.InputError as e:
-        st.error(md(e))
-        return None
+    frame, _ = geo.read_points(file.getvalue(), file.name)
     columns = [c for c in frame.columns if c not in ("line", "part", "problem")]
     guessed = geo.guess_columns(columns)
     c1, c2 = st.columns(2)
     with c1:
-        lon_col = column_choice("Longitude column", columns, guessed["lon"], "up_lon", True)
-        lat_col = column_choice("Latitude column", columns, guessed["lat"], "up_lat", True)
-        datum = st.selectbox("Datum of the coordinates", [None, "wgs84", "gcj02", "bd09"], key="up_datum",
-                             format_func={None: "— choose —", "wgs84": "WGS-84 (GPS, OpenStreetMap)",
-                                          "gcj02": "GCJ-02 (AMap, Tencent)", "bd09": "BD-09 (Baidu)"}.get)
-        fix_swapped = st.checkbox("Swap longitude and latitude back if the whole file is swapped",
-                                  key="up_fix_swapped")
+        lon_col = column_choice(tr("app.lon_col"), columns, guessed["lon"], "up_lon", True)
+        lat_col = column_choice(tr("app.lat_col"), columns, guessed["lat"], "up_lat", True)
+        datum = st.selectbox(tr("app.datum"), [None, "wgs84", "gcj02", "bd09"], key="up_datum",
+                             format_func=lambda d: tr(f"app.datum_{d}") if d else tr("app.choose"))
+        fix_swapped = st.checkbox(tr("app.fix_swapped"), key="up_fix_swapped")
     with c2:
-        name = st.text_input("Name of this layer", file.name.rsplit(".", 1)[0], key="up_points_name")
-        as_of = st.date_input("As of (the date the points describe)", value=None, key="up_points_as_of")
-        source = st.text_input("Source", key="up_points_source")
-    missing = [label for label, ok in (("the longitude column", lon_col), ("the latitude column", lat_col),
-                                       ("the datum", datum), ("a date", as_of), ("a source", source.strip()))
-               if not ok]
+        name = st.text_input(tr("app.layer_name"), file.name.rsplit(".", 1)[0], key="up_points_name")
+        as_of = st.date_input(tr("app.points_as_of"), value=None, key="up_points_as_of")
+        source = st.text_input(tr("app.source"), key="up_points_source")
+    missing = [text for text, ok in ((tr("app.need_lon"), lon_col), (tr("app.need_lat"), lat_col),
+                                     (tr("app.need_datum"), datum), (tr("app.need_date"), as_of),
+                                     (tr("app.need_source"), source.strip())) if not ok]
     if missing:
-        st.warning("To use this file, give " + ", ".join(missing) + ". Nothing is guessed.")
+        st.warning(tr("app.give", what=", ".join(missing)))
         return None
     layer = point_layer(file.getvalue(), file.name, name, lon_col, lat_col, datum, fix_swapped,
                         as_of.isoformat(), source.strip())
     placed = layer.placed
     st.text(f"{file.name}: {len(placed)} points — " + ", ".join(f"{k} {v}" for k, v in layer.summary.items()))
     if (placed["status"] != "ok").any():
-        st.warning("Some points were not placed: see the report below (every row is listed).")
-    st.dataframe(placed, hide_index=True, width="stretch", height=240)
-    st.download_button("Download the point-by-point report (CSV)", geo.frame_to_csv(placed),
+        st.warning(tr("app.not_placed"))
+    st.dataframe(placed, hide_index=True, width="stretch", height=220)
+    st.download_button(tr("app.download_report"), geo.frame_to_csv(placed),
                        f"report_{file.name}.csv", "text/csv", key="download_report_points")
     return layer
 
 
 def targets_panel(file, has_values: bool) -> geo.Layer | None:
-    try:
-        table = read_upload(file.getvalue(), file.name)
-    except geo.InputError as e:
-        st.error(md(e))
-        return None
+    table = read_upload(file.getvalue(), file.name)
     guessed = geo.guess_columns(table.header)
     c1, c2 = st.columns(2)
     with c1:
-        province_col = column_choice("Target file: province column", table.header,
+        province_col = column_choice(tr("app.province_col"), table.header,
                                      guessed["name"] or guessed["adcode"], "ut_province", True)
-        target_col = column_choice("Target column", table.header, guessed["target"] or guessed["value"],
+        target_col = column_choice(tr("app.target_col"), table.header, guessed["target"] or guessed["value"],
                                    "ut_target", True)
-        year_col = column_choice("Target year column", table.header, guessed["target_year"], "ut_year", False)
+        year_col = column_choice(tr("app.target_year_col"), table.header, guessed["target_year"], "ut_year", False)
     with c2:
-        default_year = st.number_input("Target year (for rows without one)", 2000, 2100, value=None,
-                                       key="ut_default_year")
-        default_source = st.text_input("Target source (for rows without one)", key="ut_default_source")
-        applies_to = st.selectbox("These are targets for", [geo.DEFAULT_LAYER_KEY if has_values else None, *geo.METRICS],
+        default_year = st.number_input(tr("app.default_target_year"), 2000, 2100, value=None, key="ut_default_year")
+        default_source = st.text_input(tr("app.default_source"), key="ut_default_source")
+        applies_to = st.selectbox(tr("app.targets_for"), [geo.DEFAULT_LAYER_KEY if has_values else None, *geo.METRICS],
                                   key="ut_applies_to",
-                                  format_func=lambda k: "your values" if k == geo.DEFAULT_LAYER_KEY else
-                                  (geo.METRICS[k].label if k else "— choose —"))
+                                  format_func=lambda k: tr("app.your_values_short") if k == geo.DEFAULT_LAYER_KEY
+                                  else (metric_label(k) if k else tr("app.choose")))
     if not (province_col and target_col and (year_col or default_year) and default_source.strip() and applies_to):
-        st.warning("To use the targets, give the province and target columns, a target year, a source "
-                   "and what they are targets for. Nothing is guessed.")
+        st.warning(tr("app.give_targets"))
         return None
     layer = geo.Layer.from_targets(table, applies_to=applies_to, province_col=province_col,
                                    target_col=target_col, target_year_col=year_col,
@@ -198,114 +283,240 @@ def targets_panel(file, has_values: bool) -> geo.Layer | None:
     return layer
 
 
-def province_label(adcode: str) -> str:
+# ---------------------------------------------------------------------------- labels
+
+def tr(key: str, **values) -> str:
+    return message(key, st.session_state.get("lang", "en"), **values)
+
+
+def metric_label(key: str) -> str:
+    metric = bundle.metrics.get(key) if "bundle" in globals() else None
+    return label("metric", key, st.session_state.get("lang", "en"), metric.label if metric else key)
+
+
+def province_name(adcode: str) -> str:
     p = PROVINCES[adcode]
-    return f"{p.name_zh} · {p.name_en}"
+    return p.name_zh if st.session_state.get("lang") == "zh" else f"{p.name_en} · {p.name_zh}"
 
 
-def take_map_click() -> None:
-    """A click on the map adds that province to the selection (applied before the widget exists)."""
-    clicked = st.session_state.pop("clicked_adcode", None)
-    if clicked and clicked not in st.session_state.get("provinces", []):
-        st.session_state["provinces"] = [*st.session_state.get("provinces", []), clicked]
+def number(value, kind: str = "value") -> str:
+    return geo.format_value(value, kind)
 
 
+# ---------------------------------------------------------------------------- the page
+
+link_notes = read_link()
 take_map_click()
-st.title("China's digital-infrastructure rollout, by province")
-with st.expander("Bring your own data: upload a table of values or targets",
-                 expanded=bool(st.session_state.get("upload_values") or st.session_state.get("upload_targets"))):
+lang = st.session_state.setdefault("lang", "en")
+
+header, language_box = st.columns([6, 1])
+language_box.segmented_control("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
+                               label_visibility="collapsed")
+lang = st.session_state.get("lang") or "en"
+header.markdown(f"#### {tr('app.title')}")
+headline = st.container()
+left, right = st.columns([3, 2], gap="medium")
+with right:
+    tabs = st.tabs([tr("app.tab_ranking"), tr("app.tab_trajectory"), tr("app.tab_table"),
+                    tr("app.tab_sources"), tr("app.tab_data"), tr("app.tab_share")])
+with tabs[4]:  # read first: a new layer becomes a choice of the sidebar below
     layers = your_data_panel()
 bundle = bundled()
 for layer in layers:
     bundle = bundle.with_layer(layer)
-choices = bundle.metrics
+new_layer = next((x.key for x in layers if x.key), None)
+if new_layer and st.session_state.get("_selected_layer") != new_layer:
+    st.session_state["_selected_layer"] = new_layer  # select an upload once, when it arrives
+    st.session_state["metric"] = new_layer
 
 with st.sidebar:
-    st.header("What to map")
-    metric = st.selectbox("Infrastructure", list(choices), format_func=lambda k: choices[k].label, key="metric")
-    view_key = st.selectbox("View", list(geo.VIEWS), format_func=lambda k: geo.VIEWS[k].label, key="view")
-    as_of = st.date_input("Figures as of", dt.date(2025, 12, 31), min_value=dt.date(2019, 1, 1),
-                          max_value=dt.date(2030, 12, 31), key="as_of")
-    stale_months = st.slider("Mark figures older than this as stale (months)", 3, 72, 24, key="stale_months")
-    hide_stale = st.checkbox("Show stale figures as no data", key="hide_stale")
-    available = bundle.rules(metric)
-    rule = st.selectbox("Target allocation rule", available or [None],
-                        format_func=lambda r: f"{r}: {geo.RULES[r].label}" if r else "no quantitative target",
-                        key="rule", disabled=not available)
-    st.header("Classes")
-    scheme = st.selectbox("Classification", list(geo.SCHEMES), format_func=lambda k: geo.SCHEMES[k][0],
-                          key="scheme")
-    k = st.slider("Number of classes", 3, 7, geo.DEFAULT_CLASSES, key="k")
-    st.header("Filter")
-    picked_regions = st.multiselect("Regions", list(geo.REGIONS), key="regions")
-    picked = st.multiselect("Provinces (or click the map)", list(PROVINCES),
-                            format_func=province_label, key="provinces")
-    st.header("Layers")
-    show_hubs = st.toggle("东数西算 hub nodes (outlines)", value=False, key="show_hubs")
-    basemap = st.toggle("Basemap tiles (needs internet)", value=False, key="basemap")
+    st.header(tr("app.what_to_map"))
+    metrics = list(bundle.metrics)
+    if st.session_state.get("metric") not in metrics:
+        st.session_state["metric"] = geo.DEFAULT_METRIC if geo.DEFAULT_METRIC in metrics else metrics[0]
+    metric = st.selectbox(tr("app.infrastructure"), metrics, format_func=metric_label, key="metric")
+    views = bundle.views(metric)  # no target views where there is no target
+    if st.session_state.get("view") not in views:
+        st.session_state["view"] = "value"
+    view_key = st.selectbox(tr("app.view"), views, key="view",
+                            format_func=lambda k: label("view", k, lang, geo.VIEWS[k].label))
+    st.session_state.setdefault("as_of", geo.DEFAULT_AS_OF[:7])
+    as_of = st.select_slider(tr("app.as_of"), MONTHS, key="as_of")
+    window = st.slider(tr("app.window"), 0, 72, geo.DEFAULT_TOLERANCE_MONTHS, 3, key="window",
+                       help=tr("app.window_help"))
+    rules = bundle.rules(metric)
+    if rules and st.session_state.get("rule") not in rules:
+        st.session_state["rule"] = rules[0]  # the box always shows the rule in use
+    rule = st.selectbox(tr("app.rule"), rules, key="rule",
+                        format_func=lambda r: f"{label('rule', r, lang, r)}") if rules else None
+    if rules:
+        target_at = st.radio(tr("app.target_at"), ["figure_date", "target_year"], key="target_at",
+                             format_func=lambda k: label("target_at", k, lang), horizontal=False)
+        target_year = (st.number_input(tr("app.target_year"), 2019, 2030, 2025, key="target_year")
+                       if target_at == "target_year" else None)
+    else:
+        target_at, target_year = "figure_date", None
+    pace = st.toggle(tr("app.pace"), key="pace", help=tr("app.pace_help"))
+    st.header(tr("app.filter"))
+    picked_regions = st.multiselect(tr("app.regions"), list(geo.REGIONS), key="regions",
+                                    format_func=lambda r: label("region", r, lang), placeholder=tr("app.all"))
+    picked = st.multiselect(tr("app.provinces"), list(PROVINCES), format_func=province_name, key="provinces",
+                            placeholder=tr("app.all"))
+    st.header(tr("app.classes"))
+    scheme = st.selectbox(tr("app.scheme"), list(geo.SCHEMES), key="scheme",
+                          format_func=lambda k: label("scheme", k, lang))
+    k = st.slider(tr("app.k"), 3, 7, geo.DEFAULT_CLASSES, key="k")
+    st.header(tr("app.layers"))
+    hubs = st.toggle(tr("app.hubs"), key="hubs")
+    basemap = st.toggle(tr("app.basemap"), key="basemap")
 
-spec = geo.ViewSpec(metric, view_key, as_of.isoformat(), rule, stale_months, hide_stale,
-                    tuple(picked), tuple(picked_regions))
+month_end = (pd.Timestamp(as_of + "-01") + pd.offsets.MonthEnd(0)).date().isoformat()
+spec = geo.ViewSpec(metric, view_key, month_end, rule, window, target_at,
+                    int(target_year) if target_year else None, pace, tuple(picked), tuple(picked_regions))
 # Users' layers are not cached across sessions; they are small enough to compute at each rerun.
 result = geo.view(bundle, spec=spec) if layers else bundled_view(spec)
-shown = result.selection
 classification = geo.classification(result, scheme, k)
+shown = result.selection
 
-st.caption(f"{md(result.metric.label)} · {result.view.label} · figures as of {as_of.isoformat()} or earlier "
-           f"(each province shows its own date; older than {stale_months} months is marked stale) · "
-           f"unit: {md(result.unit)}")
-if result.rule:
-    st.caption(f"Target rule `{result.rule}`: {result.rule_label}. Targets per province, gaps and "
-               "attainment are derived.")
-
-left, right = st.columns([3, 2])
-with left:
-    m = geo.choropleth(result, scheme, k, hubs=show_hubs, basemap=basemap,
-                       asset_base_url=geo.STREAMLIT_VENDOR_URL)
-    # Only the clicked feature comes back: panning and zooming do not rerun the script.
-    out = st_folium(m, key="map", height=560, use_container_width=True,
-                    returned_objects=["last_active_drawing"])
-    drawing = (out or {}).get("last_active_drawing") or {}
-    clicked = (drawing.get("properties") or {}).get("adcode")
-    if clicked and clicked != st.session_state.get("last_clicked") and clicked not in picked:
-        st.session_state["last_clicked"] = clicked
-        st.session_state["clicked_adcode"] = clicked
-        st.rerun()
-    st.caption("Legend: " + " · ".join(label for _, label in geo.legend_entries(result, classification))
-               + f" ({md(result.unit)}). Grey = no data: no sourced figure, not zero.")
-with right:
+with headline:
     national = result.national
+    if link_notes:
+        st.caption(md(tr("app.link_ignored", what="; ".join(link_notes))))
+    parts = []
+    if national:
+        q = national.get("qualifier")
+        figure = (message(f"qualifier.{q}", lang) if q in (">", "≈") else "") + number(national["value"])
+        parts.append(tr("app.national", figure=figure, as_of=national["as_of"]))
+        if national.get("target"):
+            parts.append(tr("app.national_target", target=number(national["target"], "target"),
+                            pct=f"{national['attainment_pct']:.0f}"))
+    outside = result.outside_window
+    with_figure = int(result.frame["count"].notna().sum())
+    parts.append(tr("app.window_status", n=with_figure - outside, total=with_figure, months=window,
+                    old=outside))
+    st.markdown(" · ".join(md(p) for p in parts))
+
+with left:
+    point_rows = next((x.placed for x in layers if x.key == metric and x.placed is not None), None)
+    zoom_key = ",".join(sorted(picked_regions)) + "|" + ",".join(sorted(picked)) \
+        if st.session_state.get("_zoom_on_filter", True) else None
+    base = geo.base_map(basemap=basemap, asset_base_url=geo.STREAMLIT_VENDOR_URL, lang=lang)
+    groups = geo.map_layers(result, classification, lang=lang, hubs=hubs, points=point_rows, legend=False,
+                            asset_base_url=geo.STREAMLIT_VENDOR_URL)
+    start = st.session_state.pop("_map_view", None)  # a shared link's map position, once
+    st_folium(base, key="map", height=MAP_HEIGHT, use_container_width=True, feature_group_to_add=groups,
+              center=start[0] if start else None, zoom=start[1] if start else None,
+              returned_objects=["last_active_drawing", "last_object_clicked", "center", "zoom"])
+    st.html(geo.legend_html(result, classification, lang, inline=True))  # below the map: it covers no land
+    if not len(shown):
+        st.warning(tr("app.empty_selection"))
+
+with tabs[0]:
+    ranked = pd.DataFrame(shown[shown["value"].notna()].drop(columns="geometry"))
+    if ranked.empty:
+        st.info(tr("app.nothing_to_rank"))
+    else:
+        ranked["province"] = [province_name(a) for a in ranked["adcode"]]
+        ranked["year"] = ranked["as_of"].str[:4]
+        ranked["shown"] = [geo.format_value(v, view_key) for v in ranked["value"]]
+        ranked["figure_date"] = ranked["as_of"]
+        bars = alt.Chart(ranked).mark_bar().encode(
+            x=alt.X("value:Q", title=geo.VIEWS[view_key].unit(result.metric) if lang == "en"
+                    else label("view", view_key, lang)),
+            y=alt.Y("province:N", sort="-x", title=None),
+            color=alt.Color("year:O", title=tr("app.figure_year"), scale=alt.Scale(scheme="viridis")),
+            tooltip=[alt.Tooltip("province:N"), alt.Tooltip("shown:N", title=tr("app.value")),
+                     alt.Tooltip("figure_date:N", title=tr("app.as_of_col"))])
+        layers_ = [bars]
+        if result.view.centre is not None:
+            layers_.append(alt.Chart(pd.DataFrame({"c": [result.view.centre]})).mark_rule(
+                color="#b30000", strokeDash=[4, 3]).encode(x="c:Q"))
+        elif view_key == "value" and ranked["target"].notna().any():
+            layers_.append(alt.Chart(ranked).mark_tick(color="#b30000", thickness=2).encode(
+                x="target:Q", y=alt.Y("province:N", sort=alt.EncodingSortField("value", order="descending"))))
+        chart = alt.layer(*layers_).properties(height=alt.Step(22)).configure_legend(
+            orient="bottom", direction="horizontal").configure_axisY(labelLimit=170, labelOverlap=False)
+        st.altair_chart(chart, width="stretch")
+        if result.view.centre is not None or view_key == "value":
+            st.caption(md(tr("app.ranking_line")))
+    old = shown[shown["in_window"] == False]  # noqa: E712
+    if len(old):
+        st.caption(md(tr("app.not_ranked", months=window, list=", ".join(
+            f"{province_name(a)} ({d})" for a, d in zip(old["adcode"], old["as_of"])))))
+
+with tabs[1]:
+    if not result.metric.dated_series:
+        st.info(tr("app.no_trajectory"))
+    else:
+        table = bundled_trajectory(metric, result.rule) if not layers else geo.trajectory(bundle, metric, rule=result.rule)
+        chosen = list(picked) or list(
+            shown[shown["vs_national"].notna()].sort_values("vs_national")["adcode"].head(3))
+        lines = table[table["adcode"].isin(chosen + ["100000"])].copy()
+        population = {a: v for a, v in zip(result.frame["adcode"], result.frame["population_10k"])}
+        lines["name"] = [tr("app.china") if a == "100000" else province_name(a) for a in lines["adcode"]]
+        national_pop = float(sum(v for a, v in population.items() if pd.notna(v)))
+        lines["per_10k"] = [v / (national_pop if a == "100000" else population.get(a, float("nan")))
+                            for a, v in zip(lines["adcode"], lines["value"])]
+        lines["target_per_10k"] = [v / (national_pop if a == "100000" else population.get(a, float("nan")))
+                                   for a, v in zip(lines["adcode"], lines["target"])]
+        lines["date"] = pd.to_datetime(lines["date"])
+        base_chart = alt.Chart(lines).encode(x=alt.X("date:T", title=None),
+                                             color=alt.Color("name:N", title=None))
+        observed = base_chart.transform_filter("datum.kind != 'projected'").mark_line(point=True).encode(
+            y=alt.Y("per_10k:Q", title=tr("app.per_10k_axis")), tooltip=["name", "date:T", "kind", "value"])
+        projected = base_chart.transform_filter("datum.kind == 'projected'").mark_line(
+            strokeDash=[5, 4], point=alt.OverlayMarkDef(shape="triangle-up")).encode(
+            y="per_10k:Q", tooltip=["name", "date:T", "kind", "value", "low", "high"])
+        target = base_chart.transform_filter("datum.adcode == '100000'").mark_line(
+            color="#b30000", strokeDash=[2, 2]).encode(y="target_per_10k:Q")
+        st.altair_chart((observed + projected + target).properties(height=360), width="stretch")
+        st.caption(md(tr("app.trajectory_note")))
+
+with tabs[2]:
+    columns = {"adcode": "adcode", "name": tr("app.col_province"), "shown": tr("app.value"),
+               "count": tr("app.col_figure"), "as_of": tr("app.as_of_col"), "age_months": tr("app.col_age"),
+               "target": tr("app.col_target"), "attainment": tr("app.col_attainment"),
+               "projected": tr("app.col_projected"), "source": tr("app.col_source")}
+    table = pd.DataFrame({
+        "adcode": shown["adcode"], "name": [province_name(a) for a in shown["adcode"]],
+        "shown": [geo.format_value(v, view_key) for v in shown["value"]],
+        "count": [("" if pd.isna(c) else (message(f"qualifier.{q}", lang) if q in (">", "≈", "<") else "")
+                   + number(c)) for c, q in zip(shown["count"], shown["qualifier"])],
+        "as_of": shown["as_of"].fillna(""), "age_months": shown["age_months"],
+        "target": [number(v, "target") if pd.notna(v) else "" for v in shown["target"]],
+        "attainment": [number(v, "attainment") if pd.notna(v) else "" for v in shown["attainment_pct"]],
+        "projected": [number(v) if pd.notna(v) else "" for v in shown["projected"]],
+        "source": shown["source"].fillna("")}).rename(columns=columns)
+    st.dataframe(table, hide_index=True, width="stretch", height=380,
+                 column_config={tr("app.col_age"): st.column_config.NumberColumn(format="%.0f")})
     total, n_with = result.provincial_sum()
-    c1, c2 = st.columns(2)
-    c1.metric("National figure", geo.format_value(national["value"], "value") if national else "no data",
-              help=f"as of {national['as_of']}; {national['source']}" if national else "no national figure")
-    c2.metric(f"Sum of {n_with} of {len(shown)} provinces", geo.format_value(total, "value") if total else "no data",
-              help="Only provinces with a sourced figure are summed.")
-    st.dataframe(shown[TABLE_COLUMNS], hide_index=True, width="stretch", height=380,
-                 column_config={"value": st.column_config.NumberColumn(result.unit, format="%.2f"),
-                                "attainment_pct": st.column_config.NumberColumn("attainment %", format="%.0f"),
-                                "stale": st.column_config.CheckboxColumn("stale")})
-    stem = f"rollout_{metric}_{view_key}_{as_of.isoformat()}"
-    d1, d2 = st.columns(2)
-    with d1:
-        # Built when clicked, not at every rerun (partial binds this run's view).
-        st.download_button("Download GeoJSON", partial(geo.to_geojson, result), f"{stem}.geojson",
-                           "application/geo+json", key="download_geojson")
-    with d2:
-        st.download_button("Download CSV", partial(geo.to_csv, result), f"{stem}.csv", "text/csv",
-                           key="download_csv")
+    st.caption(md(tr("app.sum", n=n_with, total=len(shown), sum=number(total) if total else tr("app.no_data"))))
 
-for note in result.notes:
-    st.info(md(note), icon="ℹ️")
-if national and total is not None:
-    st.caption("Why the national figure and the sum over provinces differ: provincial figures have "
-               "different as-of dates (many are years old), several provinces publish no figure (no "
-               "data, not 0), and MIIT reports the national total separately.")
-
-with st.expander("Sources, targets and facilities"):
-    st.dataframe(shown[["adcode", "name_en", "as_of", "source", "target_source"]], hide_index=True,
-                 width="stretch")
+with tabs[3]:
+    for note in result.notes:
+        st.info(md(note), icon="ℹ️")
+    sources = shown[shown["source"].notna()][["adcode", "as_of", "source"]]
+    for adcode, as_of_, source in sources.itertuples(index=False):
+        url = re.search(r"\((https?://[^)\s]+)\)\s*$", source)
+        text = md(source[: url.start()] if url else source)
+        link = f" [{md(url.group(1))}]({url.group(1)})" if url else ""
+        st.markdown(f"**{md(province_name(adcode))}** ({md(as_of_)}): {text}{link}")
+    if result.rule:
+        st.markdown(f"**{md(tr('app.targets'))}**: {md(result.frame['target_source'].dropna().iloc[0] if result.frame['target_source'].notna().any() else '')}")
     unlocated = bundle.facilities[bundle.facilities["lon"].isna()]
     if len(unlocated):
-        st.write(f"{len(unlocated)} facilities could not be located and are not on the map or in the counts:")
-        st.dataframe(unlocated[["kind", "name_zh", "location_method"]], hide_index=True)
+        st.caption(md(tr("app.unlocated", n=len(unlocated))))
+        st.dataframe(unlocated[["kind", "name_zh", "listed_province_adcode", "location_method"]], hide_index=True)
+
+with tabs[5]:
+    link = st.context.url or ""
+    query = "&".join(f"{k}={v}" for k, v in st.query_params.items())
+    st.caption(tr("app.copy_link"))
+    st.code(f"{link.split('?')[0]}?{query}" if query else link, language=None)
+    stem = f"rollout_{metric}_{view_key}_{month_end}"
+    st.download_button(tr("app.download_geojson"), partial(geo.to_geojson, result), f"{stem}.geojson",
+                       "application/geo+json", key="download_geojson")
+    st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv",
+                       key="download_csv")
+
+write_link()

@@ -3,6 +3,7 @@
   python -m geo export --metric bs5g --view gap --as-of 2025-12-31 [--provinces 110000,310000] --out out.geojson
   python -m geo render --metric bs5g --view gap --out map.html
   python -m geo join-points sites.csv --lon lng --lat lat --datum wgs84 [--level province] --out counts.csv
+  python -m geo trajectory --metric bs5g --out trajectory.csv
   python -m geo prepare            # boundaries and join indexes, cached (set-up runs it)
 
 A user's mistake (a bad argument or file) gives a one-line `error:` on stderr and exit status 2.
@@ -44,9 +45,15 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", default=config.DEFAULT_AS_OF,
                    help="YYYY-MM-DD: newest figure at or before this date")
     p.add_argument("--rule", choices=list(RULES), help="target allocation rule (default: first available)")
-    p.add_argument("--stale-months", type=_months, default=config.DEFAULT_STALE_MONTHS,
-                   help="figures older than this are marked stale")
-    p.add_argument("--hide-stale", action="store_true", help="show stale figures as no data")
+    p.add_argument("--tolerance-months", type=_months, default=config.DEFAULT_TOLERANCE_MONTHS,
+                   help="only figures at most this many months older than --as-of are coloured and "
+                        f"compared (default {config.DEFAULT_TOLERANCE_MONTHS})")
+    p.add_argument("--target-at", choices=["figure-date", "target-year"], default="figure-date",
+                   help="compare each figure with the target in force at its own date (default), or "
+                        "with the target due at the end of --target-year")
+    p.add_argument("--target-year", type=int, help="with --target-at target-year (default: the seed's year)")
+    p.add_argument("--national-pace", action="store_true",
+                   help="also project provinces with a single figure, at the national pace")
     p.add_argument("--provinces", default="", help="comma-separated adcodes or names (default: all)")
     p.add_argument("--regions", default="", help="comma-separated: East,Central,West,Northeast")
     p.add_argument("--scheme", default=config.DEFAULT_SCHEME, choices=list(SCHEMES), help="class breaks")
@@ -85,6 +92,12 @@ def parser() -> argparse.ArgumentParser:
     j.add_argument("--fix-swapped", action="store_true", help="swap lon/lat back when a whole file is swapped")
     j.add_argument("--out", required=True, type=Path)
     j.add_argument("--assignments", type=Path, help="also write every input row with its area and status")
+    t = sub.add_parser("trajectory", help="write each province's figures, interpolations, projections "
+                                          "and target in force (CSV), each row marked")
+    t.add_argument("--metric", default=config.DEFAULT_METRIC)
+    t.add_argument("--rule", help="target allocation rule (default: first available)")
+    t.add_argument("--provinces", default="", help="comma-separated adcodes or names (default: all)")
+    t.add_argument("--out", required=True, type=Path)
     r = sub.add_parser("prepare", help="prepare the display boundaries and join indexes (set-up runs this)")
     r.add_argument("--levels", default=",".join(LEVELS),
                    help=f"join indexes to build, comma-separated (default: {','.join(LEVELS)})")
@@ -114,7 +127,8 @@ def _view(args):
             print(f"  note: {note}", file=sys.stderr)
         bundle, metric = bundle.with_layer(layer), layer.key
     return geo.view(bundle, metric=metric, view=args.view, as_of=args.as_of, rule=args.rule,
-                    stale_after_months=args.stale_months, stale_as_no_data=args.hide_stale,
+                    tolerance_months=args.tolerance_months, target_at=args.target_at.replace("-", "_"),
+                    target_year=args.target_year, national_pace=args.national_pace,
                     provinces=_split(args.provinces), regions=_split(args.regions))
 
 
@@ -132,6 +146,15 @@ def _run(args) -> None:
         v = _view(args)
         write_output(args.out, geo.to_html(v, args.scheme, args.classes), inputs=inputs)
         print(f"wrote {args.out}")
+    elif args.command == "trajectory":
+        from .export import frame_to_csv
+        from .regions import resolve_province
+        from .trajectories import trajectory
+        table = trajectory(geo.load(), args.metric, rule=args.rule,
+                           adcodes=[resolve_province(p) for p in _split(args.provinces)] or None)
+        write_output(args.out, frame_to_csv(table), inputs=inputs)
+        print(f"wrote {len(table)} rows ({', '.join(f'{k} {v}' for k, v in table['kind'].value_counts().items())}) "
+              f"to {args.out}")
     elif args.command == "prepare":
         import time
 

@@ -86,9 +86,23 @@ def localise(m: folium.Map, base_url: str) -> folium.Map:
     """
     _ensure_max_zoom(m)
     base = base_url.rstrip("/")
-    dropped = DROPPED - {"jquery"} if _uses_jquery(m) else DROPPED
+    resource_names = _rewrite_links(m, base, DROPPED - {"jquery"} if _uses_jquery(m) else DROPPED)
+    _set_default_icon_path(m, f"{base}/leaflet/images/")
+    _forget_rendered_links(m.get_root(), resource_names)
+    return m
+
+
+def localise_layers(layer, base_url: str):
+    """Like `localise`, for a layer that a front end adds to an already localised map later
+    (st_folium's dynamic layers): its plugins' links point at base_url too. Mutates and returns it."""
+    _rewrite_links(layer, base_url.rstrip("/"), DROPPED)
+    return layer
+
+
+def _rewrite_links(root, base: str, dropped: set[str]) -> set[str]:
+    """Point the links of `root` and its children at `base`; the resource names seen."""
     resource_names = set()
-    for element in _walk(m):
+    for element in _walk(root):
         blocker = _needs_unvendored_library(element)
         if blocker:
             raise UnvendoredAsset(blocker)
@@ -101,9 +115,7 @@ def localise(m: folium.Map, base_url: str) -> folium.Map:
             # map in the process, and add_js_link/add_css_link would edit them in place.
             setattr(element, attr, [(name, f"{base}/{_vendored_path(element, name, url)}")
                                     for name, url in links if name not in dropped])
-    _set_default_icon_path(m, f"{base}/leaflet/images/")
-    _forget_rendered_links(m.get_root(), resource_names)
-    return m
+    return resource_names
 
 
 def standalone_html(m: folium.Map) -> str:

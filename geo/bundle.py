@@ -18,7 +18,7 @@ from . import boundaries, facilities, observations, targets
 from .errors import InputError
 from .layers import Layer
 from .metrics import METRICS, Metric
-from .views import ViewResult, ViewSpec, build_view
+from .views import ViewResult, ViewSpec, build_view, views_for
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,35 @@ class Bundle:
     hubs: pd.DataFrame
     metrics: Mapping[str, Metric] = field(default_factory=lambda: MappingProxyType(dict(METRICS)))
     layers: tuple[Layer, ...] = ()
+    facility_lists: pd.DataFrame | None = None  # per kind: from when and up to when it is complete
 
     def metric(self, key: str) -> Metric:
         if key not in self.metrics:
             raise InputError(f"unknown metric {key!r}", expected=f"one of {', '.join(self.metrics)}")
         return self.metrics[key]
+
+    def figures(self, metric: str, date) -> pd.DataFrame:
+        """The long-format figures of `metric` a view at `date` reads: its observations, or for a
+        facility metric the counts of the spatial join as of `date`."""
+        m = self.metric(metric)
+        if m.basis != "facilities":
+            return self.observations[self.observations["metric"] == m.key]
+        counts = facilities.count_at(self.facilities, self.facilities["joined_province"],
+                                     m.facility_kinds, date, self.facility_lists)
+        counts = counts[counts["count"].notna()].reset_index(drop=True)
+        unlocated = counts["listed_not_located"].fillna(0).astype(int)
+        title = f"count of {', '.join(m.facility_kinds)} designated or operating by the date"
+        return observations.from_counts(
+            counts, m.key, m.unit,
+            source_publisher="derived: spatial join of the facility registry (data/facilities.csv)",
+            source_title=[title + (f" ({n} without a point, counted in their listed province)" if n else "")
+                          for n in unlocated])
+
+    def views(self, metric: str) -> list[str]:
+        """The views that can show something for `metric`."""
+        has_national = (self.observations["adcode"].eq("100000")
+                        & self.observations["metric"].eq(metric)).any()
+        return views_for(self.metric(metric), bool(self.rules(metric)), bool(has_national))
 
     def rules(self, metric: str) -> list[str]:
         """The target rules that can give `metric` a target with the targets held."""
@@ -71,41 +95,19 @@ def _borrowed_targets(all_targets: pd.DataFrame, metric: str, layer_key: str) ->
     return rows
 
 
-def facility_observations(registry: pd.DataFrame) -> pd.DataFrame:
-    """Per-province facility counts from the spatial join, as observations.
-
-    The registries list every national facility of their kind, so a mainland province with none
-    has a sourced zero; they do not cover Taiwan, Hong Kong or Macau (NA: no data there).
-    """
-    frames = []
-    for metric in METRICS.values():
-        if metric.basis != "facilities":
-            continue
-        counts = facilities.count_by_province(registry, metric.facility_kinds)
-        counts = counts[counts["count"].notna()].reset_index(drop=True)
-        title = (f"count of {', '.join(metric.facility_kinds)} per province; each facility keeps its "
-                 "own source in data/facilities.csv")
-        missing = counts["listed_not_located"].fillna(0).astype(int)
-        titles = [title + (f" ({n} listed here could not be located: the count is a lower bound)"
-                           if n else "") for n in missing]
-        frames.append(observations.from_counts(
-            counts, metric.key, metric.unit,
-            source_publisher="derived: spatial join of located facilities (data/facilities.csv)",
-            source_title=titles))
-    return pd.concat(frames, ignore_index=True)
-
-
 def load() -> Bundle:
-    """The bundled data: boundaries (prepared and cached on first use), observations with the
-    facility counts of the spatial join, targets, facilities and hub nodes."""
+    """The bundled data: boundaries (prepared and cached on first use), observations, targets,
+    facilities (each site joined to its province) and hub nodes."""
     registry = facilities.load_facilities()
+    # Which province each located site lies in: joined once, counted at every date asked.
+    registry["joined_province"] = facilities.joined_provinces(registry)
     return Bundle(
         boundaries=boundaries.load_display(),
-        observations=pd.concat([observations.load_observations(), facility_observations(registry)],
-                               ignore_index=True),
+        observations=observations.load_observations(),
         targets=targets.load_targets(),
         facilities=registry,
         hubs=facilities.load_hubs(),
+        facility_lists=facilities.load_facility_lists(),
     )
 
 
@@ -113,12 +115,11 @@ def view(bundle: Bundle, metric: str | None = None, view: str | None = None, *,
          spec: ViewSpec | None = None, **choices) -> ViewResult:
     """The view of `metric` × `view` at a date, for every province of the bundle.
 
-    Either a ViewSpec or its fields as keywords: as_of, rule, stale_after_months,
-    stale_as_no_data, provinces (adcodes or names), regions.
+    Either a ViewSpec or its fields as keywords: as_of, rule, tolerance_months, target_at
+    ("figure_date" or "target_year"), target_year, national_pace, provinces (adcodes or names),
+    regions.
     """
     if spec is None:
         spec = ViewSpec(**({"metric": metric} if metric else {}), **({"view": view} if view else {}),
                         **{k: tuple(v) if k in ("provinces", "regions") else v for k, v in choices.items()})
-    return build_view(spec, boundaries=bundle.boundaries, observations=bundle.observations,
-                      targets=bundle.targets, metric=bundle.metric(spec.metric),
-                      facilities=bundle.facilities, hubs=bundle.hubs)
+    return build_view(spec, bundle)

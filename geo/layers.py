@@ -78,6 +78,7 @@ class Layer:
         observations = from_counts(values.rename(columns={"value": "count"}), metric.key, metric.unit,
                                    source_publisher=values["source"].astype(str), source_title="",
                                    note="line " + values["line"].astype(str) + f" of {table.filename}")
+        observations["qualifier"] = values["qualifier"].to_numpy(object)  # "≈" where "约" was accepted
         return cls(metric, observations, pd.DataFrame(), result.report, tuple(result.notes),
                    targets_of, table.filename)
 

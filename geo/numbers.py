@@ -61,6 +61,15 @@ class ParsedNumber:
     reason: str = ""
     percent: bool = False  # written with %, value is the number before the sign ("12%" -> 12.0)
     exact: Decimal | None = None  # the same value as an exact decimal
+    qualifier: str = ""  # for a qualified number: approximately, more than, at least...
+
+    @property
+    def symbol(self) -> str:
+        """The qualifier as the figures' tables write it: "≈", ">" or "<" ("=" when exact)."""
+        if not self.qualifier:
+            return "="
+        first = self.qualifier.split(" and ")[0]
+        return {"more than": ">", "at least": ">", "less than": "<", "at most": "<"}.get(first, "≈")
 
 
 def parse_number(text: object) -> ParsedNumber:
@@ -88,7 +97,7 @@ def parse_number(text: object) -> ParsedNumber:
         return parsed
     return ParsedNumber(parsed.value, QUALIFIED,
                         f"{raw.strip()!r} is qualified ({qualifier}), not an exact figure",
-                        parsed.percent, parsed.exact)
+                        parsed.percent, parsed.exact, qualifier)
 
 
 _PREFIXES = sorted(_PREFIX_QUALIFIERS, key=len, reverse=True)

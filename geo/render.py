@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import html
 import json
+import math
 
 import folium
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from . import config
-from .classify import NO_DATA_COLOUR, NO_DATA_LABEL, Classification, classify
+from .classify import NO_DATA_COLOUR, Classification, classify
+from .i18n import DEFAULT_LANGUAGE, label, t
+from .metrics import METRICS
 from .views import ViewResult, format_value
 
 MAP_PROPERTIES = ("adcode", "fill", "tooltip")  # the allow-list: nothing else reaches the browser
@@ -31,58 +34,114 @@ def escape(text: object) -> str:
 
 
 def _is_missing(value) -> bool:
-    return format_value(value, "value") == NO_DATA_LABEL
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def tooltip_html(row: pd.Series, result: ViewResult) -> str:
-    """The tooltip of one province, built from escaped pieces only."""
-    view = result.spec.view
-    lines = [f"<b>{escape(row['name_zh'])} · {escape(row['name_en'])}</b> ({escape(row['adcode'])})"]
-    value = format_value(row["value"], view)
-    derived = " <i>(derived)</i>" if result.derived and not _is_missing(row["value"]) else ""
-    lines.append(f"{escape(result.metric.label)}: <b>{escape(value)}</b> {escape(result.unit)}{derived}")
-    stale = row.get("stale") == True  # noqa: E712 (object column: True, False or NaN)
-    if _is_missing(row["count"]) and stale:
-        lines.append(f"Its newest figure ({escape(row['as_of'])}) is stale and left out.")
-    elif _is_missing(row["count"]):
-        lines.append("No sourced figure for this province.")
+def unit_in(result: ViewResult, lang: str) -> str:
+    """The view's unit in `lang`."""
+    if lang == DEFAULT_LANGUAGE or result.metric.key not in METRICS:
+        return result.unit
+    base = label("unit", result.metric.unit, lang)
+    if result.spec.view in ("value", "target"):
+        return base
+    return t(f"view_unit.{result.spec.view}", lang, unit=base)
+
+
+def _figure(row, result: ViewResult, lang: str) -> str:
+    qualifier = row.get("qualifier")
+    words = t(f"qualifier.{qualifier}", lang) if qualifier in (">", "≈", "<") else ""
+    return f"{words}{format_value(row['count'], 'value')}"
+
+
+def _publisher(source: str) -> str:
+    """The publisher part of a citation, without the link (links live in the Sources tab)."""
+    text = str(source or "").split(" (http")[0].split(" — ")[0].strip()
+    return text if len(text) <= 90 else text[:89] + "…"
+
+
+def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The tooltip of one province, built from escaped pieces only: the figure with its
+    qualifier and date, the view's value with its unit once, the target in force, the projection
+    (derived), and the publisher."""
+    view, spec = result.view, result.spec
+    names = (row["name_zh"],) if lang == "zh" else (row["name_en"], row["name_zh"])
+    lines = [f"<b>{' · '.join(escape(n) for n in names)}</b> ({escape(row['adcode'])})"]
+    metric = label("metric", result.metric.key, lang, result.metric.label)
+    base_unit = label("unit", result.metric.unit, lang, result.metric.unit)
+    if _is_missing(row["count"]):
+        lines.append(f"{escape(metric)}: {escape(t('no_data', lang))}")
+        lines.append(escape(t("no_figure", lang)))
     else:
-        stale = " <b>· stale</b>" if stale else ""
-        lines.append(f"as of {escape(row['as_of'])}{stale}")
-        lines.append(f"source: {escape(row['source'])}")
-    if not _is_missing(row.get("target")):
-        lines.append(f"target {escape(row['target_year'])}: {escape(format_value(row['target'], 'target'))} "
-                     f"(derived, rule: {escape(result.rule_label)})")
-        if not _is_missing(row["gap"]):
-            lines.append(f"gap {escape(format_value(row['gap'], 'gap'))} · attainment "
-                         f"{escape(format_value(row['attainment_pct'], 'attainment'))}")
+        lines.append(f"{escape(metric)}: <b>{escape(_figure(row, result, lang))}</b> {escape(base_unit)}")
+        lines.append(escape(t("as_of_age", lang, date=row["as_of"], age=f"{row['age_months']:.0f}",
+                              as_of=spec.as_of)))
+        if row.get("in_window") == False:  # noqa: E712 (True, False or NA)
+            lines.append(f"<i>{escape(t('too_old', lang, months=spec.tolerance_months))}</i>")
+    if spec.view != "value" and not _is_missing(row["value"]):
+        unit = f" {escape(unit_in(result, lang))}" if view.shows_unit else ""
+        lines.append(f"{escape(label('view', spec.view, lang, view.label))}: "
+                     f"<b>{escape(format_value(row['value'], spec.view))}</b>{unit}")
+    if not _is_missing(row.get("target")) and row.get("in_window") == True:  # noqa: E712
+        rule = label("rule", result.rule, lang, result.rule_label)
+        lines.append(escape(t("target_line", lang, date=row["target_at"],
+                              target=format_value(row["target"], "target"), rule=rule)))
+    if not _is_missing(row.get("projected")):
+        lines.append(f"<i>{escape(t('projected_line', lang, as_of=spec.as_of, value=_round(row['projected']), low=_round(row['projected_low']), high=_round(row['projected_high'])))}</i>")
+    if row.get("target_reached_how") in ("observed", "projected") and row.get("target_reached"):
+        year = spec.target_year or (str(row["target_at"])[:4] if spec.target_at == "target_year" else "")
+        year = year or _target_year(result)
+        lines.append(escape(t(f"reached_{row['target_reached_how']}", lang, year=year,
+                              date=row["target_reached"])))
+    if not _is_missing(row["count"]):
+        lines.append(escape(t("source_line", lang, source=_publisher(row["source"]))))
     return "<br>".join(lines)
 
 
-def map_features(result: ViewResult, classification: Classification) -> dict:
-    """The GeoJSON FeatureCollection sent to the browser: allow-listed, escaped properties only."""
+def _round(value) -> str:
+    return f"{value:,.0f}" if not _is_missing(value) else "?"
+
+
+def _target_year(result: ViewResult) -> str:
+    path = result.target_path
+    return str(path["target_date"].max().year) if path is not None and len(path) else ""
+
+
+TOO_OLD_STYLE = {"fillColor": "#ffffff", "fillOpacity": 0.9, "color": "#555", "weight": 1.2,
+                 "dashArray": "4 3"}
+TOO_OLD_SWATCH = "background:#fff;border:1.5px dashed #555"
+
+
+def map_features(result: ViewResult, classification: Classification, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """The GeoJSON FeatureCollection sent to the browser: allow-listed, escaped properties only.
+    A figure older than the window gets the too-old style, never a class colour."""
     features = []
     for i, (_, row) in enumerate(result.frame.iterrows()):
+        too_old = row.get("in_window") == False  # noqa: E712
         properties = {"adcode": escape(row["adcode"]),
-                      "fill": classification.colour_of(classification.classes[i]),
-                      "tooltip": tooltip_html(row, result)}
+                      "fill": "too_old" if too_old else classification.colour_of(classification.classes[i]),
+                      "tooltip": tooltip_html(row, result, lang)}
         features.append({"type": "Feature", "properties": properties,
                          "geometry": row.geometry.__geo_interface__})
     return {"type": "FeatureCollection", "features": features}
 
 
 class Legend(MacroElement):
-    """A Leaflet control holding the legend; its HTML is built from escaped pieces and passed as JSON."""
+    """The legend as a Leaflet control; its HTML is built from escaped pieces and passed as JSON.
+    It replaces the legend of an earlier view (the app swaps the layers, not the map)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: 'bottomright'});
-        {{ this.get_name() }}.onAdd = function () {
-            var div = L.DomUtil.create('div', 'rollout-legend');
-            div.innerHTML = {{ this.html_json }};
-            return div;
-        };
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        (function (map) {
+            if (window.rolloutLegend) { window.rolloutLegend.remove(); }
+            var legend = L.control({position: 'bottomleft'});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'rollout-legend');
+                div.innerHTML = {{ this.html_json }};
+                return div;
+            };
+            legend.addTo(map);
+            window.rolloutLegend = legend;
+        })({{ this._parent._parent.get_name() }});
         {% endmacro %}
     """)
 
@@ -92,160 +151,266 @@ class Legend(MacroElement):
         self.html_json = json.dumps(html_text)
 
 
-def legend_entries(result: ViewResult, classification: Classification) -> list[tuple[str, str]]:
-    """(colour, label) per class, then the no-data class: shared by the map and the page."""
+class FitSelection(MacroElement):
+    """Fit the map to bounds when the selection changed, and only then: switching the view
+    keeps the user's zoom."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            if (window.rolloutSelection !== {{ this.key_json }}) {
+                window.rolloutSelection = {{ this.key_json }};
+                map.fitBounds({{ this.bounds_json }});
+            }
+        })({{ this._parent._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, key: str, bounds):
+        super().__init__()
+        self._name = "FitSelection"
+        self.key_json, self.bounds_json = json.dumps(key), json.dumps(bounds)
+
+
+def legend_entries(result: ViewResult, classification: Classification,
+                   lang: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
+    """(colour, label) per class, then no data and, when any, the figures too old to colour:
+    shared by the map, the page and the pictures (colour "too_old" is drawn outlined)."""
     entries = list(zip(classification.colours, classification.labels(result.view.format)))
-    return entries + [(NO_DATA_COLOUR, NO_DATA_LABEL)]
+    entries.append((NO_DATA_COLOUR, t("no_data", lang)))
+    if result.outside_window:
+        entries.append(("too_old", t("legend_too_old", lang, months=result.spec.tolerance_months,
+                                     n=result.outside_window)))
+    return entries
 
 
-def legend_html(result: ViewResult, classification: Classification) -> str:
-    title = f"{escape(result.metric.label)}<br><small>{escape(result.unit)}"
-    title += " · derived" if result.derived else ""
-    title += "</small>"
+def legend_html(result: ViewResult, classification: Classification, lang: str = DEFAULT_LANGUAGE,
+                *, inline: bool = False) -> str:
+    """The legend as HTML from escaped pieces: a box on the map, or `inline` one row for a page."""
+    metric = label("metric", result.metric.key, lang, result.metric.label)
+    title = f"{escape(metric)}{'' if inline else '<br>'}<small> {escape(unit_in(result, lang))}"
+    title += f" · {escape(t('derived', lang))}" if result.derived else ""
+    title += f"{' · ' if inline else '<br>'}{escape(t('legend_as_of', lang, as_of=result.spec.as_of))}</small>"
+    item = "span" if inline else "div"
     rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:14px;background:{colour};'
-        f'border:1px solid #777;margin-right:6px;vertical-align:middle"></span>{escape(label)}</div>'
-        for colour, label in legend_entries(result, classification))
-    return (f'<div style="background:rgba(255,255,255,.92);padding:6px 9px;font:12px/1.5 sans-serif;'
-            f'border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3)"><b>{title}</b>{rows}</div>')
+        f'<{item} style="margin-right:10px;white-space:nowrap"><span style="display:inline-block;width:14px;height:12px;'
+        f'{TOO_OLD_SWATCH if colour == "too_old" else f"background:{colour};border:1px solid #777"};'
+        f'margin-right:5px;vertical-align:middle"></span>{escape(text)}</{item}>'
+        for colour, text in legend_entries(result, classification, lang))
+    if inline:
+        return (f'<div style="font:13px/1.8 sans-serif"><b>{title}</b><br>{rows}</div>')
+    return (f'<div style="background:rgba(255,255,255,.94);padding:5px 8px;font:12px/1.45 sans-serif;'
+            f'max-width:min(230px,45vw);border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3)">'
+            f'<b>{title}</b>{rows}</div>')
 
 
 def classification(result: ViewResult, scheme: str = config.DEFAULT_SCHEME,
                    k: int = config.DEFAULT_CLASSES) -> Classification:
-    """The classes of the view's values over all provinces (diverging around the view's centre)."""
+    """The classes of the view's values (figures within the window; diverging around the view's
+    centre)."""
     return classify(result.frame["value"], scheme, k, result.view.centre)
 
 
-def choropleth(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int = config.DEFAULT_CLASSES,
-               *, hubs: bool = False, basemap: bool = False,
-               asset_base_url: str | None = None) -> folium.Map:
-    """The map of a view: classes of `scheme` with `k` classes, legend, tooltips, the facility
-    layers, zoomed to the view's selection (the mainland when nothing is selected).
-
-    `asset_base_url` serves Leaflet from a server of your own (no CDN); None leaves folium's
-    links, for `to_html`, which inlines them.
-    """
-    return build_map(result, classification(result, scheme, k), selected=result.selected,
-                     facilities=result.facilities, hubs=result.hubs if hubs else None,
-                     basemap=basemap, asset_base_url=asset_base_url)
+# The page: no grey behind the map (grey is "no data"), tooltips that wrap and fit a phone.
+PAGE_CSS = """<style>
+.leaflet-container { background: #f7f9fb; }
+.leaflet-tooltip.rollout-tip { width: max-content; max-width: min(300px, 72vw); white-space: normal;
+  font-size: 12px; line-height: 1.35; overflow-wrap: break-word; }
+</style>"""
 
 
-def to_html(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int = config.DEFAULT_CLASSES,
-            *, hubs: bool = False) -> str:
-    """The map as one standalone HTML page that works offline (Leaflet inlined)."""
-    from .assets import standalone_html
-    return standalone_html(choropleth(result, scheme, k, hubs=hubs))
+class KeepTooltipsInside(MacroElement):
+    """Shift an open tooltip back inside the map: on a phone a tooltip beside a province would
+    otherwise run off the screen."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.on('tooltipopen', function (e) {
+            var el = e.tooltip.getElement();
+            if (!el) { return; }
+            el.style.marginLeft = '0px'; el.style.marginTop = '0px';
+            var box = this.getContainer().getBoundingClientRect(), r = el.getBoundingClientRect();
+            var dx = r.left < box.left + 4 ? box.left + 4 - r.left : (r.right > box.right - 4 ? box.right - 4 - r.right : 0);
+            var dy = r.top < box.top + 4 ? box.top + 4 - r.top : (r.bottom > box.bottom - 4 ? box.bottom - 4 - r.bottom : 0);
+            el.style.marginLeft = dx + 'px'; el.style.marginTop = dy + 'px';
+        });
+        {% endmacro %}
+    """)
 
 
-def build_map(result: ViewResult, classification: Classification, *, selected=(),
-              facilities: pd.DataFrame | None = None, hubs: pd.DataFrame | None = None,
-              basemap: bool = False, asset_base_url: str | None = None) -> folium.Map:
-    """The choropleth of `result` with given classes, zoomed to `selected` provinces."""
-    m = folium.Map(location=[35, 104], zoom_start=4, tiles=None, control_scale=True,
-                   prefer_canvas=False)
+def base_map(*, basemap: bool = False, asset_base_url: str | None = None,
+             lang: str = DEFAULT_LANGUAGE) -> folium.Map:
+    """The map without the view's layers, fitted to the mainland; the same for every view, so a
+    front end can keep it and swap only the layers (`map_layers`)."""
+    m = folium.Map(location=[35, 104], zoom_start=4, tiles=None, control_scale=False,
+                   prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5)
+    m.options["maxZoom"] = 18  # clusters added later need it (folium drops max_zoom without tiles)
+    m.get_root().header.add_child(Element(PAGE_CSS), name="rollout_css")
     if basemap:  # optional: the map must read without tiles (no internet)
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (needs internet)", show=True).add_to(m)
-    selected = set(selected)
-    data = map_features(result, classification)
-
-    def style(feature):
-        chosen = feature["properties"]["adcode"] in selected
-        return {"fillColor": feature["properties"]["fill"], "color": "#222" if chosen else "#666",
-                "weight": 2.5 if chosen else 0.7,
-                "fillOpacity": 0.85 if (chosen or not selected) else 0.45}
-
-    folium.GeoJson(
-        data, name=escape(f"{result.metric.label}: {result.unit}"), style_function=style,
-        highlight_function=lambda f: {"weight": 3, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True,
-                                      style="max-width: 340px; white-space: normal; font-size: 12px;"),
-        zoom_on_click=False).add_to(m)
-    if facilities is not None and len(facilities):
-        for layer in facility_layers(facilities, shown=result.metric.facility_kinds):
-            layer.add_to(m)
-    if hubs is not None and len(hubs):
-        hub_layer(result, hubs).add_to(m)
-    m.add_child(Legend(legend_html(result, classification)))
-    if (facilities is not None and len(facilities)) or (hubs is not None and len(hubs)) or basemap:
-        folium.LayerControl(collapsed=True).add_to(m)
-    if selected:
-        minx, miny, maxx, maxy = result.frame[result.frame["adcode"].isin(selected)].total_bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
-    else:  # the mainland, not the far South China Sea islets that would shrink it
-        m.fit_bounds(CHINA_BOUNDS)
+        folium.TileLayer("OpenStreetMap", name=t("basemap_layer", lang), show=True).add_to(m)
+        m.get_root().html.add_child(Element(
+            f'<div style="position:absolute;top:8px;left:50px;z-index:1000;background:#fff;padding:2px 6px;'
+            f'font:12px sans-serif;border-radius:3px">{escape(t("basemap_note", lang))}</div>'))
+    m.add_child(KeepTooltipsInside())
+    m.fit_bounds(CHINA_BOUNDS)  # the mainland, not the far South China Sea islets that would shrink it
     if asset_base_url is not None:
         from .assets import localise
         localise(m, asset_base_url)
     return m
 
 
-FACILITY_STYLE = {  # kind -> (layer name, colour)
-    "supercomputing_centre": ("National supercomputing centres", "#6a3d9a"),
-    "datacentre_cluster": ("东数西算 data-centre clusters", "#e31a1c"),
-    "high_tech_zone": ("National high-tech zones", "#33a02c"),
-}
+def map_layers(result: ViewResult, classification: Classification, *, lang: str = DEFAULT_LANGUAGE,
+               hubs: bool = False, points: pd.DataFrame | None = None, selection_key: str | None = None,
+               legend: bool = True, asset_base_url: str | None = None) -> list[folium.FeatureGroup]:
+    """The view's layers: provinces (classes, too-old style, selection, tooltips, legend), the
+    facilities the metric counts (as of the view's date) or a user's placed points, and the hub
+    outlines when asked. `selection_key` changes when the map should fit the selection again."""
+    selected = set(result.selected)
+    provinces = folium.FeatureGroup(name=escape(label("metric", result.metric.key, lang, result.metric.label)))
+
+    def style(feature):
+        chosen = feature["properties"]["adcode"] in selected
+        fill = feature["properties"]["fill"]
+        base = dict(TOO_OLD_STYLE) if fill == "too_old" else {
+            "fillColor": fill, "fillOpacity": 0.85, "color": "#666", "weight": 0.7}
+        if chosen:  # outlined, never faded: a faded red would read as another class
+            base.update(color="#111", weight=2.8, dashArray=None)
+        return base
+
+    folium.GeoJson(
+        map_features(result, classification, lang), style_function=style,
+        highlight_function=lambda f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=False,
+                                      class_name="rollout-tip", direction="auto"),
+        zoom_on_click=False).add_to(provinces)
+    if legend:  # a page can show it beside the map instead, where it covers no land
+        provinces.add_child(Legend(legend_html(result, classification, lang)))
+    if selected:
+        minx, miny, maxx, maxy = result.frame[result.frame["adcode"].isin(selected)].total_bounds
+        bounds = [[miny, minx], [maxy, maxx]]
+    else:
+        bounds = CHINA_BOUNDS
+    key = selection_key if selection_key is not None else ",".join(sorted(selected))
+    provinces.add_child(FitSelection(key, bounds))
+    layers = [provinces]
+    if points is not None and len(points):
+        layers.append(point_layer(points, label("metric", result.metric.key, lang, result.metric.label)))
+    elif result.facilities is not None and len(result.facilities) and result.metric.facility_kinds:
+        layers += facility_layers(result.facilities, kinds=result.metric.facility_kinds,
+                                  as_of=result.spec.as_of, lang=lang)
+    if hubs and result.hubs is not None and len(result.hubs):
+        layers.append(hub_layer(result, result.hubs, lang))
+    if asset_base_url is not None:
+        from .assets import localise_layers
+        for layer in layers:
+            localise_layers(layer, asset_base_url)
+    return layers
+
+
+def choropleth(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int = config.DEFAULT_CLASSES,
+               *, lang: str = DEFAULT_LANGUAGE, hubs: bool = False, basemap: bool = False,
+               points: pd.DataFrame | None = None, asset_base_url: str | None = None) -> folium.Map:
+    """The map of a view: classes of `scheme` with `k` classes, legend, tooltips, the facilities
+    the metric counts, fitted to the view's selection (the mainland when nothing is selected).
+
+    `asset_base_url` serves Leaflet from a server of your own (no CDN); None leaves folium's
+    links, for `to_html`, which inlines them.
+    """
+    m = base_map(basemap=basemap, lang=lang)
+    layers = map_layers(result, classification(result, scheme, k), lang=lang, hubs=hubs, points=points)
+    for layer in layers:
+        layer.add_to(m)
+    if len(layers) > 1 or basemap:
+        folium.LayerControl(collapsed=True).add_to(m)
+    if result.selected:
+        minx, miny, maxx, maxy = result.frame[result.frame["adcode"].isin(result.selected)].total_bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    if asset_base_url is not None:
+        from .assets import localise
+        localise(m, asset_base_url)
+    return m
+
+
+def to_html(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int = config.DEFAULT_CLASSES,
+            *, lang: str = DEFAULT_LANGUAGE, hubs: bool = False) -> str:
+    """The map as one standalone HTML page that works offline (Leaflet inlined)."""
+    from .assets import standalone_html
+    return standalone_html(choropleth(result, scheme, k, lang=lang, hubs=hubs))
+
+
+FACILITY_COLOURS = {"supercomputing_centre": "#6a3d9a", "datacentre_cluster": "#e31a1c",
+                    "high_tech_zone": "#33a02c"}
+POINT_COLOUR = "#ff7f00"
 
 
 def facility_popup(row: pd.Series) -> str:
     parts = [f"<b>{escape(row.get('name_zh'))}</b>"]
     if row.get("name_en"):
         parts.append(escape(row["name_en"]))
-    for label, key in (("kind", "kind"), ("status", "status"), ("located", "location_method"),
-                       ("as of", "as_of"), ("source", "source_publisher"), ("url", "source_url")):
+    for name, key in (("kind", "kind"), ("status", "status"), ("counts from", "counts_from"),
+                      ("located", "location_method"), ("as of", "as_of"),
+                      ("source", "source_publisher"), ("url", "source_url")):
         if row.get(key):
-            parts.append(f"{label}: {escape(row[key])}")
+            parts.append(f"{name}: {escape(row[key])}")
     return "<br>".join(parts)
 
 
-# Each row of a facility layer is [lat, lon, popup html, colour, tooltip html]; the strings are
+# Each row of a point layer is [lat, lon, popup html, colour, tooltip html]; the strings are
 # escaped before they get here. Leaflet's own bindPopup/bindTooltip are used rather than
 # folium.Popup, which needs jQuery to parse its HTML.
-_FACILITY_MARKER = """function (row) {
+_POINT_MARKER = """function (row) {
     var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
         {radius: 6, color: '#fff', weight: 1, fillColor: row[3], fillOpacity: 0.95});
     marker.bindTooltip(row[4]);
-    marker.bindPopup(row[2], {maxWidth: 320});
+    if (row[2]) { marker.bindPopup(row[2], {maxWidth: 300}); }
     return marker;
 }"""
 
 
-def facility_layers(facilities: pd.DataFrame, shown=()) -> list:
-    """One toggleable, clustered point layer per facility kind (located facilities only); the
-    kinds in `shown` (those the mapped metric counts) are on at first, the others listed but off."""
+def _clustered(rows: list, name: str) -> folium.FeatureGroup:
     from folium.plugins import FastMarkerCluster
+    group = folium.FeatureGroup(name=escape(name))
+    FastMarkerCluster(rows, callback=_POINT_MARKER).add_to(group)
+    return group
 
-    layers = []
+
+def facility_layers(facilities: pd.DataFrame, *, kinds=(), as_of: str | None = None,
+                    lang: str = DEFAULT_LANGUAGE) -> list[folium.FeatureGroup]:
+    """A clustered point layer per facility kind in `kinds`: the located facilities that count at
+    `as_of` (designated or operating by then)."""
+    from .observations import period_end
     located = facilities[pd.to_numeric(facilities["lon"], errors="coerce").notna()]
-    for kind, (name, colour) in FACILITY_STYLE.items():
+    if as_of is not None and "counts_from" in located:
+        date = pd.Timestamp(as_of)
+        starts = located["counts_from"].map(lambda c: period_end(c) if c else pd.NaT)
+        located = located[starts.notna() & (starts <= date)]
+    layers = []
+    for kind in kinds:
         rows = located[located["kind"] == kind]
         if rows.empty:
             continue
-        data = [[float(r["lat"]), float(r["lon"]), facility_popup(r), colour, escape(r["name_zh"])]
-                for _, r in rows.iterrows()]
-        n_facilities = rows["facility_id"].nunique()
-        label = f"{name} ({n_facilities})" if n_facilities == len(rows) else \
-            f"{name} ({n_facilities}, at {len(rows)} sites)"
-        on = kind in shown
-        cluster = FastMarkerCluster(data, callback=_FACILITY_MARKER, name=escape(label), show=on)
-        if not on:
-            cluster.add_child(HiddenOnOpen())
-        layers.append(cluster)
+        data = [[float(r["lat"]), float(r["lon"]), facility_popup(r), FACILITY_COLOURS.get(kind, POINT_COLOUR),
+                 escape(r["name_zh"])] for _, r in rows.iterrows()]
+        n = rows["facility_id"].nunique()
+        name = label("facility", kind, lang, kind)
+        layers.append(_clustered(data, f"{name} ({n})" if n == len(rows) else f"{name} ({n}, {len(rows)} sites)"))
     return layers
 
 
-class HiddenOnOpen(MacroElement):
-    """Take its parent layer off the map once drawn: FastMarkerCluster ignores `show=False`."""
+def point_layer(placed: pd.DataFrame, name: str) -> folium.FeatureGroup:
+    """A user's placed points (those with a place), clustered; the tooltip is the line number and
+    the first of the user's own columns."""
+    ok = placed[placed["status"] == "ok"]
+    own = [c for c in placed.columns if c not in ("line", "lon", "lat", "lon_gcj02", "lat_gcj02",
+                                                  "adcode", "status", "reason", "part")]
+    rows = [[float(r["lat_gcj02"]), float(r["lon_gcj02"]), "", POINT_COLOUR,
+             escape(f"line {r['line']}" + (f": {r[own[0]]}" if own else ""))] for _, r in ok.iterrows()]
+    return _clustered(rows, f"{name} ({len(rows)})")
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        {{ this._parent._parent.get_name() }}.removeLayer({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
 
-
-def hub_layer(result: ViewResult, hubs: pd.DataFrame) -> folium.FeatureGroup:
+def hub_layer(result: ViewResult, hubs: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> folium.FeatureGroup:
     """The 东数西算 hub nodes as outlines of their provinces (sent only when asked for: ~100 KB)."""
-    group = folium.FeatureGroup(name="东数西算 hub nodes (outlines)")
+    group = folium.FeatureGroup(name=t("hubs_layer", lang))
     geometry = result.frame.set_index("adcode").geometry
     for _, hub in hubs.iterrows():
         codes = [c for c in str(hub["province_adcodes"]).split(";") if c in geometry.index]

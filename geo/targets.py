@@ -7,10 +7,14 @@ rule that is named everywhere it is shown:
   the 31 mainland provinces;
 * ``per_capita``: a national rate (e.g. 26 base stations per 10k people) × the province's
   population / 10k;
-* ``published``: the province's own published target (the newest one), no data where none exists.
+* ``published``: the province's own published targets, no data where none exists.
+
+Targets move with time: each rule reads its targets as a path (geo.timeline: linear between
+dated targets) at a date, by default the date of the province's own figure.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -19,12 +23,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from . import timeline
 from .config import DATA_DIR
 from .errors import DataError, InputError
+from .i18n import t
 from .observations import latest_at
 
 TARGETS_CSV = DATA_DIR / "targets.csv"
-ALLOCATION_COLUMNS = ["adcode", "target", "target_year", "target_source", "rule"]
+ALLOCATION_COLUMNS = ["adcode", "target", "target_at", "target_source", "rule"]
 
 
 def load_targets(path: Path = TARGETS_CSV) -> pd.DataFrame:
@@ -51,24 +57,6 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def national_target(targets: pd.DataFrame, metric: str, kind: str, year: int | None = None) -> pd.Series | None:
-    """The national target of `kind` for `metric`: the seed's if there is one, else the one for
-    the latest year not after `year` (the seed's target year when no year is given)."""
-    rows = targets[(targets["metric"] == metric) & (targets["scope"] == "national")
-                   & (targets["kind"] == kind) & targets["target_value"].notna()].copy()
-    if rows.empty:
-        return None
-    seed = rows[rows["target_id"].str.startswith("seed-")]
-    if not seed.empty:
-        return seed.iloc[0]
-    rows["year"] = rows["target_year"].astype(int)
-    if year is None:
-        year = seed_year(targets, metric)
-    if year is not None and (rows["year"] <= year).any():
-        rows = rows[rows["year"] <= year]
-    return rows.sort_values("year").iloc[-1]
-
-
 def seed_year(targets: pd.DataFrame, metric: str) -> int | None:
     """The year of the seed document's quantitative target for `metric`, if it sets one."""
     seed = targets[(targets["metric"] == metric) & targets["target_id"].str.startswith("seed-")
@@ -84,55 +72,107 @@ def target_citation(row: pd.Series) -> str:
 def population_for_year(observations: pd.DataFrame, year: int) -> pd.DataFrame:
     """Per province, the NBS population (10k persons) of `year` or the newest before it:
     [adcode, population, population_year]."""
-    pop = latest_at(observations, "population", pd.Timestamp(f"{year}-12-31"))
-    return pd.DataFrame({"adcode": pop["adcode"], "population": pop["value"],
-                         "population_year": pop["as_of"].str[:4]})
+    key = (id(observations), int(year))
+    if key not in _POPULATION:  # views ask for the same few years many times
+        pop = latest_at(observations, "population", pd.Timestamp(f"{year}-12-31"))
+        if (id(observations), None) not in _POPULATION:
+            _POPULATION[(id(observations), None)] = None
+            weakref.finalize(observations, _forget_population, id(observations))
+        _POPULATION[key] = pd.DataFrame({"adcode": pop["adcode"].to_numpy(object),
+                                         "population": pop["value"].to_numpy(float),
+                                         "population_year": pop["as_of"].str[:4].to_numpy(object)})
+    return _POPULATION[key]
 
 
-def _allocate_national(rule: str, metric: str, targets: pd.DataFrame,
-                       observations: pd.DataFrame) -> pd.DataFrame:
-    """A national target of the rule's kind spread over the provinces by population."""
-    national = national_target(targets, metric, RULES[rule].target_kind)
-    if national is None:
+# Population tables by (id of the observations frame, year), dropped when the frame is.
+_POPULATION: dict[tuple[int, int | None], pd.DataFrame | None] = {}
+
+
+def _forget_population(frame_id: int) -> None:
+    for key in [k for k in _POPULATION if k[0] == frame_id]:
+        del _POPULATION[key]
+
+
+def national_path(targets: pd.DataFrame, metric: str, kind: str) -> timeline.TargetPath | None:
+    """The national targets of `metric` of `kind` (count or per_10k_people) as a path over time."""
+    return timeline.target_path(targets[targets["scope"] == "national"], metric, kind,
+                                citation=target_citation)
+
+
+def _population_at(observations: pd.DataFrame, when: pd.Series) -> pd.DataFrame:
+    """Per row of `when` (index adcode, values dates), the NBS population of the date's year (or
+    the newest before it) of that province and the 31-province total: population,
+    national_population, population_year."""
+    years = pd.to_datetime(when).dt.year
+    tables = {y: population_for_year(observations, int(y)).set_index("adcode") for y in set(years.dropna())}
+    rows = []
+    for adcode, year in zip(when.index, years):
+        table = tables.get(year)
+        if table is None or adcode not in table.index:
+            rows.append((np.nan, np.nan, None))
+        else:
+            rows.append((float(table.loc[adcode, "population"]), float(table["population"].sum()),
+                         table.loc[adcode, "population_year"]))
+    return pd.DataFrame(rows, index=when.index, columns=["population", "national_population",
+                                                           "population_year"])
+
+
+def _allocate_national(rule: str, metric: str, targets: pd.DataFrame, observations: pd.DataFrame,
+                       when: pd.Series) -> pd.DataFrame:
+    """The national target path of the rule's kind, read at each province's date and spread by
+    population of that date's year."""
+    path = national_path(targets, metric, RULES[rule].target_kind)
+    if path is None:
         return pd.DataFrame(columns=ALLOCATION_COLUMNS)
-    year = int(national["target_year"])
-    pop = population_for_year(observations, year)
+    national = path.at(when.to_numpy())
+    pop = _population_at(observations, when)
     if RULES[rule].target_kind == "count":  # population_share
-        target = national["target_value"] * pop["population"] / pop["population"].sum()
+        target = national * pop["population"] / pop["national_population"]
     else:  # per_capita: rate per 10k × population in 10k
-        target = national["target_value"] * pop["population"]
-    note = f"{RULES[rule].label}; NBS population of {', '.join(sorted(set(pop['population_year'])))}"
-    return pd.DataFrame({"adcode": pop["adcode"], "target": target, "target_year": str(year),
-                         "target_source": f"{target_citation(national)}; allocation: {note}",
-                         "rule": rule})
+        target = national * pop["population"]
+    source = (f"national path ({timeline.PATH_METHOD}): {path.citation()}; allocation: "
+              f"{RULES[rule].label}, NBS population of the year")
+    return pd.DataFrame({"adcode": when.index, "target": target.to_numpy(float),
+                         "target_at": _iso(when), "target_source": source, "rule": rule})
 
 
-def _allocate_published(metric: str, targets: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
+def _allocate_published(metric: str, targets: pd.DataFrame, observations: pd.DataFrame,
+                        when: pd.Series) -> pd.DataFrame:
+    """Each province's own published targets as its path (a per-10k target made a count with the
+    population of its year), read at the province's date."""
     rows = targets[(targets["metric"] == metric) & (targets["scope"] == "province")
                    & targets["target_value"].notna()]
-    return _published(rows, observations)[ALLOCATION_COLUMNS]
-
-
-def _published(rows: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
-    """The newest published target per province, a per-10k target turned into a count."""
     out = []
     for adcode, group in rows.groupby("adcode"):
-        # Prefer a count target over a rate target of the same year: it needs no population.
-        group = group.assign(year=group["target_year"].astype(int),
-                             is_count=group["kind"].eq("count"))
-        row = group.sort_values(["year", "is_count"]).iloc[-1]
-        target, source = row["target_value"], target_citation(row)
-        if row["kind"] == "per_10k_people":
-            pop = population_for_year(observations, int(row["year"]))
-            pop = pop[pop["adcode"] == adcode]
-            if pop.empty:
-                continue
-            target = target * pop["population"].iloc[0]  # population is in 10k persons
-            source += (f"; derived: {row['target_value']:g} per 10k × NBS population "
-                       f"{pop['population_year'].iloc[0]}")
-        out.append({"adcode": adcode, "target": target, "target_year": str(row["year"]),
-                    "target_source": source, "rule": "published"})
-    return pd.DataFrame(out, columns=ALLOCATION_COLUMNS)
+        if adcode not in set(when.index):
+            continue
+        group = group.copy()
+        sources = []
+        for i, row in group.iterrows():
+            sources.append(target_citation(row))
+            if row["kind"] == "per_10k_people":
+                pop = population_for_year(observations, int(row["target_year"]))
+                pop = pop[pop["adcode"] == adcode]
+                if pop.empty:
+                    group = group.drop(i)
+                    continue
+                group.loc[i, "target_value"] = row["target_value"] * pop["population"].iloc[0]
+                sources[-1] += (f" (derived: {row['target_value']:g} per 10k × NBS population "
+                                f"{pop['population_year'].iloc[0]})")
+        group["kind"] = "count"
+        path = timeline.target_path(group, metric, "count", adcode=adcode)
+        if path is None:
+            continue
+        at = when[when.index == adcode]
+        out.append(pd.DataFrame({
+            "adcode": adcode, "target": path.at(at.to_numpy()), "target_at": _iso(at),
+            "target_source": f"own targets ({timeline.PATH_METHOD}): {'; '.join(sources)}",
+            "rule": "published"}))
+    return pd.concat(out, ignore_index=True)[ALLOCATION_COLUMNS] if out else pd.DataFrame(columns=ALLOCATION_COLUMNS)
+
+
+def _iso(when: pd.Series) -> list:
+    return [d.strftime("%Y-%m-%d") if pd.notna(d) else None for d in pd.to_datetime(when)]
 
 
 def _national_of_kind(kind: str):
@@ -148,15 +188,16 @@ class Rule:
     label: str
     target_kind: str  # the kind of target it starts from: count or per_10k_people
     applies: Callable[[pd.DataFrame], bool]  # given a metric's targets with a value
-    allocate: Callable[[str, pd.DataFrame, pd.DataFrame], pd.DataFrame]  # metric, targets, observations
+    # (metric, targets, observations, when: dates indexed by adcode) -> ALLOCATION_COLUMNS
+    allocate: Callable[[str, pd.DataFrame, pd.DataFrame, pd.Series], pd.DataFrame]
 
 
 RULES: dict[str, Rule] = {r.key: r for r in (
-    Rule("population_share", "national target × province's share of population", "count",
+    Rule("population_share", t("rule.population_share"), "count",
          _national_of_kind("count"), partial(_allocate_national, "population_share")),
-    Rule("per_capita", "national rate per 10k people × province population", "per_10k_people",
+    Rule("per_capita", t("rule.per_capita"), "per_10k_people",
          _national_of_kind("per_10k_people"), partial(_allocate_national, "per_capita")),
-    Rule("published", "province's own published target", "count",
+    Rule("published", t("rule.published"), "count",
          lambda rows: bool((rows["scope"] == "province").any()), _allocate_published),
 )}
 
@@ -167,11 +208,17 @@ def rules_for(targets: pd.DataFrame, metric: str) -> list[str]:
     return [key for key, rule in RULES.items() if rule.applies(rows)]
 
 
-def allocate(rule: str, metric: str, targets: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
-    """Per-province targets for `metric` by `rule`: [adcode, target, target_year, target_source, rule]."""
+def allocate(rule: str, metric: str, targets: pd.DataFrame, observations: pd.DataFrame,
+             when) -> pd.DataFrame:
+    """Per-province targets for `metric` by `rule`, each read on its target path at the date in
+    `when` (a Series of dates indexed by adcode, or one date for all provinces):
+    [adcode, target, target_at, target_source, rule]. No target in force at a date is NaN."""
     if rule not in RULES:
         raise InputError(f"unknown rule {rule!r}", expected=f"one of {', '.join(RULES)}")
-    return RULES[rule].allocate(metric, targets, observations)
+    if not isinstance(when, pd.Series):
+        from .regions import provinces
+        when = pd.Series(pd.Timestamp(when), index=[p.adcode for p in provinces() if p.region])
+    return RULES[rule].allocate(metric, targets, observations, pd.to_datetime(when))
 
 
 def gap(value, target):

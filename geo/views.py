@@ -1,7 +1,16 @@
 """The views a metric can be seen in, and the one computed frame per view.
 
 A view knows its label, unit, number format and how to compute its value from the frame's
-columns (count, population, area, target, gap, attainment): adding a view is one entry in VIEWS.
+columns (count, population, area, target, gap, attainment, national benchmark): adding a view is
+one entry in VIEWS.
+
+Time rules (geo.timeline has the arithmetic):
+* each province shows its newest figure at or before the chosen date, with its own date;
+* only figures within the tolerance window (N months before the chosen date) are coloured and
+  compared; an older figure keeps its count and date (`in_window` False) but has no value;
+* a figure is compared with the target in force *at its own date* (`target_at="figure_date"`),
+  or, when asked, with the target at the end of a fixed year (`target_at="target_year"`);
+* projections are derived, with their method and interval, and never fill a value.
 
 `build_view` computes the frame for every province; the map, the table and every download are
 renderings of that frame (the table and downloads of its selected rows), so what a user
@@ -16,9 +25,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import config
+from . import config, timeline
 from . import targets as targets_mod
 from .errors import InputError
+from .i18n import t
 from .metrics import Metric
 from .observations import latest_at, source_text
 from .regions import NATIONAL_ADCODE, REGIONS, resolve_province
@@ -35,25 +45,33 @@ class View:
     derived: bool
     unit: Callable[[Metric], str]                 # the unit of the view's value for a metric
     compute: Callable[[pd.DataFrame], pd.Series]  # the value from the frame's columns
-    format: Callable[[float], str]                # one value as shown (without its unit)
+    format: Callable[[float], str]                # one value as shown, with its unit if it is a sign
     needs_target: bool = False
-    centre: float | None = None  # a diverging view's neutral value (target met)
+    centre: float | None = None  # a diverging view's neutral value (target met, level with nation)
+    needs_national: bool = False  # needs the national series (vs_national)
+    shows_unit: bool = True  # False where the format carries the unit ("164 %", "1.97×")
 
 
 VIEWS: dict[str, View] = {v.key: v for v in (
-    View("value", "Count", False, lambda m: m.unit, lambda f: f["count"], _plain_number),
-    View("per_10k_people", "Per 10k people (derived)", True, lambda m: f"{m.unit} per 10k people",
+    View("value", t("view.value"), False, lambda m: m.unit, lambda f: f["count"], _plain_number),
+    View("per_10k_people", t("view.per_10k_people"), True, lambda m: f"{m.unit} per 10k people",
          lambda f: f["count"] / f["population_10k"], lambda v: f"{v:,.2f}"),
-    View("per_10k_km2", "Per 10k km² (derived)", True, lambda m: f"{m.unit} per 10k km²",
+    View("per_10k_km2", t("view.per_10k_km2"), True, lambda m: f"{m.unit} per 10k km²",
          lambda f: f["count"] / f["area_km2"] * 10_000, lambda v: f"{v:,.2f}"),
-    View("target", "Allocated target (derived)", True, lambda m: m.unit,
+    View("target", t("view.target"), True, lambda m: m.unit,
          lambda f: f["target"], lambda v: f"{v:,.0f}", needs_target=True),
-    View("gap", "Gap to target (derived)", True, lambda m: f"{m.unit} (value − target)",
-         lambda f: f["gap"], lambda v: f"{v:,.0f}", needs_target=True, centre=0.0),
-    View("attainment", "Attainment of target (derived)", True, lambda m: "% of target",
-         lambda f: f["attainment_pct"], lambda v: f"{v:,.0f} %", needs_target=True, centre=100.0),
+    View("gap", t("view.gap"), True, lambda m: f"{m.unit} (value − target)",
+         lambda f: f["gap"], lambda v: f"{v:+,.0f}" if round(v) else "0", needs_target=True, centre=0.0),
+    View("attainment", t("view.attainment"), True, lambda m: "% of target",
+         lambda f: f["attainment_pct"], lambda v: f"{v:,.0f} %", needs_target=True, centre=100.0,
+         shows_unit=False),
+    View("vs_national", t("view.vs_national"), True,
+         lambda m: "× national per 10k people", lambda f: f["vs_national"], lambda v: f"{v:.2f}×",
+         centre=1.0, needs_national=True, shows_unit=False),
 )}
 NO_DATA_LABEL = "no data"
+TARGET_AT = {"figure_date": "the target in force at each figure's own date",
+             "target_year": "the target due at the end of a fixed year"}
 
 
 def format_value(value, view: str) -> str:
@@ -63,6 +81,12 @@ def format_value(value, view: str) -> str:
     return VIEWS[view].format(value)
 
 
+def views_for(metric: Metric, has_targets: bool, has_national: bool) -> list[str]:
+    """The views that can show something for `metric` (no target: no target views)."""
+    return [k for k, v in VIEWS.items()
+            if (has_targets or not v.needs_target) and (has_national or not v.needs_national)]
+
+
 @dataclass(frozen=True)
 class ViewSpec:
     """Everything that shapes a view. Hashable, so front ends can cache a view by its spec."""
@@ -70,9 +94,11 @@ class ViewSpec:
     view: str = config.DEFAULT_VIEW
     as_of: str = config.DEFAULT_AS_OF
     rule: str | None = None  # None: the first rule available for the metric
-    stale_after_months: int = config.DEFAULT_STALE_MONTHS
-    stale_as_no_data: bool = False  # drop stale figures instead of only marking them
-    provinces: tuple[str, ...] = ()  # adcodes picked (nothing picked = all)
+    tolerance_months: int = config.DEFAULT_TOLERANCE_MONTHS
+    target_at: str = "figure_date"  # or "target_year"
+    target_year: int | None = None  # with target_at="target_year"; None: the seed's year
+    national_pace: bool = False  # also project provinces with one figure, at the national pace
+    provinces: tuple[str, ...] = ()  # adcodes or names picked (union with regions; none = all)
     regions: tuple[str, ...] = ()
 
     def validated(self) -> "ViewSpec":
@@ -83,22 +109,25 @@ class ViewSpec:
         if self.rule is not None and self.rule not in targets_mod.RULES:
             raise InputError(f"unknown rule {self.rule!r}",
                              expected=f"one of {', '.join(targets_mod.RULES)}")
+        if self.target_at not in TARGET_AT:
+            raise InputError(f"unknown target comparison {self.target_at!r}",
+                             expected=" or ".join(TARGET_AT))
         try:
             date = pd.Timestamp(str(self.as_of))
         except (ValueError, TypeError):
             date = pd.NaT
         if pd.isna(date):
             raise InputError(f"the date {self.as_of!r} is not a date", expected="YYYY-MM-DD")
-        as_of = date.date().isoformat()
-        if not isinstance(self.stale_after_months, int) or self.stale_after_months < 0:
-            raise InputError("the stale limit must be a whole number of months, 0 or more",
-                             found=self.stale_after_months)
+        if not isinstance(self.tolerance_months, int) or self.tolerance_months < 0:
+            raise InputError("the window must be a whole number of months, 0 or more",
+                             found=self.tolerance_months)
         bad = [r for r in self.regions if r not in REGIONS]
         if bad:
             raise InputError(f"unknown region {bad[0]!r}", expected=", ".join(REGIONS))
         provinces = tuple(dict.fromkeys(resolve_province(p) for p in self.provinces))
-        return ViewSpec(self.metric, self.view, as_of, self.rule, self.stale_after_months,
-                        self.stale_as_no_data, provinces, tuple(self.regions))
+        return ViewSpec(self.metric, self.view, date.date().isoformat(), self.rule,
+                        self.tolerance_months, self.target_at, self.target_year, self.national_pace,
+                        provinces, tuple(self.regions))
 
 
 @dataclass
@@ -109,9 +138,10 @@ class ViewResult:
     rule: str | None
     rule_label: str
     notes: list[str] = field(default_factory=list)
-    national: dict | None = None  # the national figure at the date, with its source
+    national: dict | None = None  # the national figure at the date, its source and target
     facilities: pd.DataFrame | None = None  # the bundle's facility registry, for map layers
     hubs: pd.DataFrame | None = None
+    target_path: pd.DataFrame | None = None  # national path points (target_date, value), if any
 
     @property
     def view(self) -> View:
@@ -126,82 +156,160 @@ class ViewResult:
         return self.view.derived
 
     @property
+    def outside_window(self) -> int:
+        """How many provinces have a figure older than the window (not coloured)."""
+        return int((self.frame["in_window"] == False).sum())  # noqa: E712 (NA-aware)
+
+    @property
     def selected(self) -> list[str]:
         """The adcodes picked by the spec's provinces and regions ([] when nothing is picked)."""
         if not (self.spec.provinces or self.spec.regions):
             return []
-        return list(select(self.frame, self.spec.provinces, self.spec.regions)["adcode"])
-
-    def provincial_sum(self) -> tuple[float | None, int]:
-        """Sum of the selected provinces' own counts, and how many have one (no data is not 0)."""
-        return sum_over_provinces(self.selection)
+        return list(self.selection["adcode"])
 
     @property
     def selection(self) -> gpd.GeoDataFrame:
         """The rows shown in the table and written to downloads: the picked provinces, or all."""
         return select(self.frame, self.spec.provinces, self.spec.regions)
 
+    def provincial_sum(self) -> tuple[float | None, int]:
+        """Sum of the selected provinces' own counts, and how many have one (no data is not 0)."""
+        return sum_over_provinces(self.selection)
 
-def build_view(spec: ViewSpec, *, boundaries: gpd.GeoDataFrame, observations: pd.DataFrame,
-               targets: pd.DataFrame, metric: Metric, facilities: pd.DataFrame | None = None,
-               hubs: pd.DataFrame | None = None) -> ViewResult:
-    """Compute the view for every province in `boundaries` (adcode, names, region, geometry).
 
-    `observations` is long format and already holds the metric's rows (facility counts and
-    users' layers are turned into observations before they get here).
-    """
+def build_view(spec: ViewSpec, bundle) -> ViewResult:
+    """Compute the view for every province of `bundle.boundaries` (adcode, names, region,
+    geometry) from the bundle's figures and targets."""
     spec = spec.validated()
+    metric = bundle.metric(spec.metric)
     view = VIEWS[spec.view]
     date = pd.Timestamp(spec.as_of)
-    frame = boundaries[["adcode", "name_zh", "name_en", "region", "geometry"]].copy()
+    observations = bundle.observations
+    frame = bundle.boundaries[["adcode", "name_zh", "name_en", "region", "geometry"]].copy()
     frame["metric"], frame["view"] = metric.key, spec.view
 
-    latest = latest_at(observations, metric.key, date)
+    rows = bundle.figures(metric.key, date)
+    latest = latest_at(rows, metric.key, date)
     provincial = latest[latest["adcode"] != NATIONAL_ADCODE]
     figures = pd.DataFrame({
         "adcode": provincial["adcode"], "count": provincial["value"].astype("float64"),
+        "qualifier": provincial["qualifier"] if "qualifier" in provincial else "=",
         "as_of": provincial["as_of"], "as_of_date": provincial["as_of_date"],
         "source": [source_text(row) for _, row in provincial.iterrows()]})
     frame = frame.merge(figures, on="adcode", how="left")
-    age = (date - pd.to_datetime(frame.pop("as_of_date"))).dt.days
-    frame["stale"] = (age > spec.stale_after_months * 30.44).where(frame["count"].notna())
-    if spec.stale_as_no_data:  # as_of and source stay, to say which figure was left out
-        frame.loc[frame["stale"] == True, "count"] = np.nan  # noqa: E712 (NA-aware comparison)
+    figure_date = pd.to_datetime(frame.pop("as_of_date"))
+    frame["age_months"] = np.round(timeline.months_between(figure_date, [date] * len(frame)), 1)
+    frame["in_window"] = (frame["age_months"] <= spec.tolerance_months).where(frame["count"].notna())
 
     frame = frame.join(_population_matching(observations, frame, date.year))
     area = latest_at(observations, "land_area", pd.Timestamp.max).set_index("adcode")
     frame["area_km2"] = frame["adcode"].map(area["value"])
 
-    available = targets_mod.rules_for(targets, metric.key)
+    available = targets_mod.rules_for(bundle.targets, metric.key)
     rule = spec.rule if spec.rule in available else (available[0] if available else None)
     notes = [metric.explanation]
-    if rule is not None:
-        allocated = targets_mod.RULES[rule].allocate(metric.key, targets, observations)
-        allocated = allocated.set_index("adcode")
-        frame["target"] = frame["adcode"].map(allocated["target"])
-        frame["target_year"] = frame["adcode"].map(allocated["target_year"])
-        frame["target_source"] = frame["adcode"].map(allocated["target_source"])
+    target_year = spec.target_year or targets_mod.seed_year(bundle.targets, metric.key) or date.year
+    if spec.target_at == "figure_date":  # the target in force at each figure's date (or the view's)
+        when = pd.Series(figure_date.fillna(date).to_numpy(), index=frame["adcode"])
     else:
-        frame["target"], frame["target_year"], frame["target_source"] = np.nan, None, None
-        if view.needs_target:
-            notes.append("No quantitative target has been published for this metric, so there is "
-                         "no gap or attainment to show.")
+        when = pd.Series(pd.Timestamp(f"{target_year}-12-31"), index=frame["adcode"])
+    frame["target"], frame["target_at"], frame["target_source"] = np.nan, None, None
+    if rule is not None:
+        allocated = targets_mod.allocate(rule, metric.key, bundle.targets, observations, when)
+        allocated = allocated.set_index("adcode")
+        for column in ("target", "target_at", "target_source"):
+            frame[column] = frame["adcode"].map(allocated[column])
+        frame["target"] = frame["target"].astype("float64")
+    elif view.needs_target:
+        notes.append("No quantitative target has been published for this metric, so there is "
+                     "no gap or attainment to show.")
     frame["rule"] = rule
-    frame["gap"] = targets_mod.gap(frame["count"], frame["target"])
-    frame["attainment_pct"] = targets_mod.attainment(frame["count"], frame["target"]) * 100
-    frame["value"] = view.compute(frame).astype("float64")
+    compared = frame["in_window"] == True  # noqa: E712 - too old or missing: nothing is compared
+    frame["gap"] = targets_mod.gap(frame["count"], frame["target"]).where(compared)
+    frame["attainment_pct"] = (targets_mod.attainment(frame["count"], frame["target"]) * 100)
+    frame["attainment_pct"] = frame["attainment_pct"].where(compared)
+
+    national_series = timeline.series(observations, metric.key, NATIONAL_ADCODE)
+    frame["national_per_10k"] = timeline.national_per_10k(observations, metric.key, figure_date)
+    frame["vs_national"] = (frame["count"] / frame["population_10k"] / frame["national_per_10k"]).where(compared)
+    if view.needs_national and national_series.empty:
+        notes.append("There is no national series for this metric to compare with.")
+
+    frame = frame.join(_projections(frame, rows, metric, date, national_series, spec, bundle.targets,
+                                    observations, rule, target_year))
+    frame["value"] = view.compute(frame).astype("float64").where(compared)
     frame["unit"] = view.unit(metric)
     frame["derived"] = view.derived
     frame = frame.sort_values("adcode", ignore_index=True)
 
-    national = latest[latest["adcode"] == NATIONAL_ADCODE]
-    national_figure = None
-    if len(national):
-        row = national.iloc[-1]
-        national_figure = {"value": float(row["value"]), "as_of": row["as_of"], "source": source_text(row)}
+    later = rows[(rows["metric"] == metric.key) & (rows["as_of_date"] > date)
+                 & (rows["adcode"] != NATIONAL_ADCODE)]["adcode"].nunique()
+    if later:
+        notes.append(f"{later} province(s) have figures dated after {spec.as_of}: they are not shown "
+                     "at this date.")
+    path = targets_mod.national_path(bundle.targets, metric.key, "count")
     rule_label = targets_mod.RULES[rule].label if rule else "no quantitative target"
-    return ViewResult(gpd.GeoDataFrame(frame, geometry="geometry", crs=boundaries.crs), metric, spec,
-                      rule, rule_label, notes, national_figure, facilities, hubs)
+    return ViewResult(gpd.GeoDataFrame(frame, geometry="geometry", crs=bundle.boundaries.crs), metric,
+                      spec, rule, rule_label, notes,
+                      _national(latest, path, metric), bundle.facilities, bundle.hubs,
+                      path.points if path is not None else None)
+
+
+def _national(latest: pd.DataFrame, path, metric: Metric) -> dict | None:
+    """The national figure at the date, with the national target in force at its date."""
+    national = latest[latest["adcode"] == NATIONAL_ADCODE]
+    if national.empty:
+        return None
+    row = national.iloc[-1]
+    out = {"value": float(row["value"]), "as_of": row["as_of"], "source": source_text(row),
+           "qualifier": row.get("qualifier", "=") or "=", "target": None, "attainment_pct": None}
+    if path is not None:
+        target = float(path.at([row["as_of_date"]])[0])
+        if not np.isnan(target):
+            out.update(target=target, attainment_pct=100 * float(row["value"]) / target,
+                       target_source=path.citation())
+    return out
+
+
+PROJECTION_COLUMNS = ["projected", "projected_low", "projected_high", "projection_method",
+                      "target_reached", "target_reached_how"]
+
+
+def _projections(frame, rows, metric, date, national, spec, all_targets, observations, rule,
+                 target_year: int) -> pd.DataFrame:
+    """Per province: a projection at the view's date (after its last figure) and when its figures
+    reach its share of the target due at the end of `target_year`. Derived; empty for metrics
+    that are not dated series of a total."""
+    empty = dict.fromkeys(PROJECTION_COLUMNS[:3], np.nan) | dict.fromkeys(PROJECTION_COLUMNS[3:])
+    out = {i: dict(empty) for i in frame.index}
+    if metric.dated_series:
+        columns = [c for c in ("adcode", "metric", "as_of", "as_of_date", "value", "qualifier", "flags")
+                   if c in rows]
+        known = rows.loc[(rows["metric"] == metric.key) & (rows["as_of_date"] <= date), columns]
+        by_province = dict(tuple(known.groupby("adcode")))
+        goal = pd.Series(dtype=float)
+        if rule is not None:
+            # "Reached" is measured against the target due at the end of the target year (the
+            # seed's 2025 for 5G): on the moving path every early figure would "reach" its small
+            # early target.
+            due = pd.Timestamp(f"{target_year}-12-31")
+            goal = targets_mod.allocate(rule, metric.key, all_targets, observations, due).set_index("adcode")["target"]
+        for i, adcode in frame["adcode"].items():
+            if adcode not in by_province:
+                continue
+            trend = timeline.Trend(timeline.series(by_province[adcode], metric.key, adcode), national)
+            single = trend.values.size == 1
+            projection = trend.project(date, timeline.NATIONAL_PACE if spec.national_pace and single
+                                       else timeline.OWN_TREND)
+            if projection is not None:
+                out[i].update(projected=projection.value, projected_low=projection.low,
+                              projected_high=projection.high, projection_method=projection.method)
+            if rule is not None:
+                reached, how = timeline.reach_date(trend, float(goal.get(adcode, np.nan)))
+                out[i].update(target_reached=reached.strftime("%Y-%m-%d") if reached is not None else None,
+                              target_reached_how=how)
+    return pd.DataFrame.from_dict(out, orient="index", columns=PROJECTION_COLUMNS).astype(
+        dict.fromkeys(PROJECTION_COLUMNS[:3], "float64"))
 
 
 def _population_matching(observations: pd.DataFrame, frame: pd.DataFrame, default_year: int) -> pd.DataFrame:
@@ -216,12 +324,11 @@ def _population_matching(observations: pd.DataFrame, frame: pd.DataFrame, defaul
 
 
 def select(frame: gpd.GeoDataFrame, adcodes=None, regions=None) -> gpd.GeoDataFrame:
-    """The provinces picked by adcode and/or region (nothing picked = all), sorted by adcode."""
-    keep = pd.Series(True, index=frame.index)
-    if regions:
-        keep &= frame["region"].isin(list(regions))
-    if adcodes:
-        keep &= frame["adcode"].isin(list(adcodes))
+    """The provinces picked by adcode or by region, as a union (nothing picked = all), sorted by
+    adcode: West + Guangdong is the western provinces and Guangdong."""
+    if not adcodes and not regions:
+        return frame.sort_values("adcode", ignore_index=True)
+    keep = frame["region"].isin(list(regions or ())) | frame["adcode"].isin(list(adcodes or ()))
     return frame[keep].sort_values("adcode", ignore_index=True)
 
 

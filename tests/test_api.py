@@ -53,9 +53,10 @@ def test_a_view_registered_in_one_place_is_computed_drawn_and_exported(monkeypat
 def test_a_rule_registered_in_one_place_is_offered_and_used(monkeypatch):
     from geo import targets
 
-    def flat(metric, all_targets, observations):
-        return pd.DataFrame({"adcode": ["110000", "120000"], "target": [50.0, 50.0],
-                             "target_year": "2025", "target_source": "flat test rule", "rule": "flat"})
+    def flat(metric, all_targets, observations, when):
+        return pd.DataFrame({"adcode": list(when.index), "target": 50.0,
+                             "target_at": [d.strftime("%Y-%m-%d") for d in when],
+                             "target_source": "flat test rule", "rule": "flat"})
     rule = geo.Rule("flat", "the same target everywhere", "count", lambda rows: True, flat)
     monkeypatch.setitem(targets.RULES, "flat", rule)
     data = bundle(OBS, TARGETS)
@@ -83,3 +84,9 @@ def test_errors_form_one_hierarchy():
     assert not issubclass(geo.DataError, geo.InputError)  # a broken bundled file is not the user's
     assert issubclass(geo.ProvinceNotFound, geo.InputError)
     assert not issubclass(geo.InputError, ValueError)  # so a ValueError bug is never read as input
+
+
+def test_no_name_of_the_api_is_also_a_module_that_would_shadow_it():
+    import pkgutil
+    modules = {m.name for m in pkgutil.iter_modules(geo.__path__)}
+    assert not modules & set(geo.__all__)

@@ -1,13 +1,17 @@
 """Drive the real app.py with Streamlit's AppTest.
 
 The map component (st_folium) and the download buttons are patched at library level: the fakes
-record the folium map and the bytes offered for download, and the fake map can report a click.
+record the map's layers and the bytes offered for download; a click is what st_folium leaves in
+the session state.
 """
 import datetime as dt
 import json
 import re
 from pathlib import Path
 
+import folium
+import pandas as pd
+import pyarrow as pa
 import pytest
 import streamlit
 import streamlit_folium
@@ -16,14 +20,15 @@ from streamlit.testing.v1 import AppTest
 
 class Recorder:
     def __init__(self):
-        self.maps, self.downloads, self.click = [], {}, None
+        self.maps, self.layers, self.downloads = [], [], {}
 
     def st_folium(self, m, **kwargs):
         self.maps.append(m)
-        assert kwargs.get("returned_objects") == ["last_active_drawing"]  # cheap reruns
-        if self.click:
-            return {"last_active_drawing": {"properties": {"adcode": self.click}}}
-        return {"last_active_drawing": None}
+        self.layers.append(kwargs.get("feature_group_to_add") or [])
+        # Only clicks and the map position come back: hovering does not rerun the script.
+        assert set(kwargs.get("returned_objects")) == {"last_active_drawing", "last_object_clicked",
+                                                       "center", "zoom"}
+        return {}
 
     def download_button(self, label, data, file_name=None, mime=None, **kwargs):
         self.downloads[file_name.rsplit(".", 1)[1]] = data() if callable(data) else data
@@ -33,11 +38,43 @@ class Recorder:
         return json.loads(self.downloads["geojson"])
 
     def map_layer(self) -> dict:
-        """The province FeatureCollection in the page the last map renders (what the browser gets)."""
-        page = self.maps[-1].get_root().render()
-        found = re.findall(r'geo_json_\w+_add\((\{"features".*?"type": "FeatureCollection"\})\);', page)
+        """The province FeatureCollection the last map's layers send to the browser."""
+        page = folium.Map()
+        for group in self.layers[-1]:
+            group.add_to(page)
+        found = re.findall(r'geo_json_\w+_add\((\{"features".*?"type": "FeatureCollection"\})\);',
+                           page.get_root().render())
         assert len(found) == 1, f"{len(found)} province layers in the page"
         return json.loads(found[0])
+
+
+def click(at, adcode, lat=30.0, lng=110.0):
+    """What st_folium leaves in the session when a province is clicked (the app reads it first)."""
+    at.session_state["map"] = {"last_active_drawing": {"properties": {"adcode": adcode}},
+                               "last_object_clicked": {"lat": lat, "lng": lng}}
+    return at.run()
+
+
+def line_report(at) -> pd.DataFrame:
+    """The line-by-line report of an upload (the dataframe with a `line` column)."""
+    return next(d.value for d in at.dataframe if "line" in d.value.columns)
+
+
+def chart_rows(at, index=0) -> pd.DataFrame:
+    """The data of the index-th Vega-Lite chart on the page."""
+    charts = []
+
+    def walk(node):
+        if getattr(node, "type", None) == "vega_lite_chart":
+            charts.append(node.proto)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+    walk(at._tree)
+    proto = charts[index]
+    data = [d.data.data for d in proto.datasets] or [proto.data.data]
+    return pa.ipc.open_stream(data[0]).read_all().to_pandas()
 
 
 @pytest.fixture
@@ -51,20 +88,51 @@ def app(monkeypatch):
     return at, rec
 
 
-def test_default_view_is_5g_counts_with_sources_for_all_provinces(app):
+def test_default_view_is_5g_with_the_national_headline_and_sources_for_all_provinces(app):
     at, rec = app
     data = rec.geojson()
     assert len(data["features"]) == 34
     props = {f["id"]: f["properties"] for f in data["features"]}
     assert props["110000"]["metric"] == "bs5g" and props["110000"]["view"] == "value"
-    assert props["110000"]["value"] > 0 and props["110000"]["as_of"] and props["110000"]["source"]
-    assert props["220000"]["value"] is None  # Jilin: no sourced figure
-    assert any("National figure" in m.label for m in at.metric)
+    assert props["110000"]["count"] > 0 and props["110000"]["as_of"] and props["110000"]["source"]
+    assert props["220000"]["count"] is None  # Jilin: no sourced figure
+    headline = at.markdown[1].value
+    assert "4,838,000" in headline and "108 %" in headline and "older" in headline
     assert "110000" in rec.downloads["csv"]
-    # The province layer that reaches the browser.
-    layer = rec.map_layer()
+    layer = rec.map_layer()  # the province layer that reaches the browser
     assert len(layer["features"]) == 34
     assert len(json.dumps(layer).encode()) <= 400_000
+
+
+def test_nothing_is_coloured_by_a_figure_older_than_the_window(app):
+    at, rec = app
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["120000"]["in_window"] is False and props["120000"]["value"] is None  # Tianjin 2020
+    fills = {f["properties"]["adcode"]: f["properties"]["fill"] for f in rec.map_layer()["features"]}
+    for adcode, p in props.items():
+        if p["count"] is not None and not p["in_window"]:
+            assert fills[adcode] == "too_old", adcode
+    at.slider(key="window").set_value(72).run()
+    assert {f["id"]: f["properties"] for f in rec.geojson()["features"]}["120000"]["value"] == 33000
+
+
+def test_the_date_control_changes_the_map(app):
+    at, rec = app
+    at.select_slider(key="as_of").set_value("2022-12").run()
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["110000"]["as_of"] <= "2022-12-31" and props["110000"]["count"] < 114500
+    assert rec.geojson()["rollout_mapper"]["as_of_requested"] == "2022-12-31"
+
+
+def test_the_ranking_sorts_provinces_by_the_views_value_coloured_by_the_figures_year(app):
+    at, rec = app
+    at.selectbox(key="view").select("gap").run()
+    rows = chart_rows(at, 0)
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    ranked = sorted((p["value"] for p in props.values() if p["value"] is not None), reverse=True)
+    assert sorted(rows["value"], reverse=True) == pytest.approx(ranked, rel=1e-5)  # downloads: 6 digits
+    henan = rows[rows["adcode"] == "410000"].iloc[0]
+    assert henan["year"] == "2024" and henan["value"] < 0
 
 
 def test_switching_metric_and_view_changes_what_is_downloaded(app):
@@ -86,19 +154,41 @@ def test_province_filter_limits_table_and_downloads(app):
     assert rec.downloads["csv"].count("\n") == 3  # header + 2 rows
 
 
-def test_region_filter(app):
+def test_regions_and_provinces_combine_as_a_union_and_an_empty_selection_says_so(app):
     at, rec = app
-    at.multiselect(key="regions").select("Northeast").run()
-    assert [f["id"] for f in rec.geojson()["features"]] == ["210000", "220000", "230000"]
+    at.multiselect(key="regions").select("West").run()
+    at.multiselect(key="provinces").select("440000").select("120000").run()
+    ids = [f["id"] for f in rec.geojson()["features"]]
+    assert "440000" in ids and "120000" in ids and "650000" in ids and len(ids) == 14  # 12 western + 2
+    assert not any("No province matches" in w.value for w in at.warning)
 
 
-def test_click_on_the_map_selects_the_province(app):
+def test_a_click_selects_a_province_and_a_second_click_removes_it(app):
     at, rec = app
-    rec.click = "310000"
-    at.run()
+    click(at, "310000")
     assert not at.exception
     assert at.multiselect(key="provinces").value == ["310000"]
     assert [f["id"] for f in rec.geojson()["features"]] == ["310000"]
+    click(at, "310000", lat=31.1)  # a second click on the same province
+    assert at.multiselect(key="provinces").value == []
+
+
+def test_the_rule_box_always_shows_the_rule_in_use(app):
+    at, rec = app
+    at.selectbox(key="view").select("gap").run()
+    at.selectbox(key="rule").select("per_capita").run()
+    at.selectbox(key="metric").select("supercomputing_centres").run()
+    at.selectbox(key="metric").select("bs5g").run()
+    rule = at.selectbox(key="rule").value
+    assert rule in ("population_share", "per_capita") and rule == rec.geojson()["rollout_mapper"]["rule"]
+
+
+def test_views_that_need_a_target_are_offered_only_where_one_exists(app):
+    at, rec = app
+    at.selectbox(key="metric").select("supercomputing_centres").run()
+    assert not any("Gap" in o or "Attainment" in o for o in at.selectbox(key="view").options)
+    at.selectbox(key="metric").select("bs5g").run()
+    assert "Gap to target (derived)" in at.selectbox(key="view").options
 
 
 def test_gap_view_of_5g_has_rule_target_and_diverging_meaning(app):
@@ -108,31 +198,50 @@ def test_gap_view_of_5g_has_rule_target_and_diverging_meaning(app):
     assert data["rollout_mapper"]["rule"] == "population_share"
     props = {f["id"]: f["properties"] for f in data["features"]}
     beijing = props["110000"]
-    assert beijing["value"] == pytest.approx(beijing["count"] - beijing["target"])
-    assert "population" in beijing["rule"]
-    assert "2025 National Industrial and Information Technology Work Conference" in beijing["target_source"]
-    mainland = [p["target"] for p in props.values() if p["region"]]
-    assert len(mainland) == 31 and sum(mainland) == pytest.approx(4_500_000, rel=1e-6)  # shares sum to 1
+    assert beijing["value"] == pytest.approx(beijing["count"] - beijing["target"], abs=0.01)
+    assert beijing["target_at"] == beijing["as_of"]  # the target in force at the figure's own date
+    assert "population" in beijing["rule"] and "4,500,000" in beijing["target_source"]
     at.selectbox(key="rule").select("per_capita").run()
     assert rec.geojson()["rollout_mapper"]["rule"] == "per_capita"
 
 
-def test_digital_parks_say_no_list_and_show_the_allocated_target(app):
+def test_digital_parks_say_no_list_and_show_the_target(app):
     at, rec = app
     at.selectbox(key="metric").select("digital_parks").run()
     assert any("no list of designated parks" in i.value for i in at.info)
     at.selectbox(key="view").select("target").run()
     props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
     assert props["110000"]["count"] is None  # no parks published: no data, not 0
-    assert props["110000"]["value"] > 0 and props["110000"]["target_year"] == "2027"
 
 
-def test_metric_without_a_target_says_so_in_gap_view(app):
+def test_a_link_with_parameters_opens_that_view_and_bad_ones_are_ignored_with_a_note(monkeypatch):
+    rec = Recorder()
+    monkeypatch.setattr(streamlit_folium, "st_folium", rec.st_folium)
+    monkeypatch.setattr(streamlit, "download_button", rec.download_button)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.query_params.update({"v": "attainment", "d": "2024-06", "w": "36", "prov": "110000,410000",
+                            "lang": "zh", "bogus": "1", "k": "99"})
+    at.run()
+    assert not at.exception
+    meta = rec.geojson()["rollout_mapper"]
+    assert (meta["view"], meta["as_of_requested"], meta["tolerance_months"]) == ("attainment", "2024-06-30", 36)
+    assert [f["id"] for f in rec.geojson()["features"]] == ["110000", "410000"]
+    assert at.slider(key="k").value == 5  # k=99 ignored
+    assert any("bogus" in c.value and "k" in c.value for c in at.caption)
+    assert at.query_params["v"] in ("attainment", ["attainment"]) and "bogus" not in at.query_params
+
+
+def test_the_language_switch_changes_every_visible_string(app):
+    from geo.i18n import MESSAGES
     at, rec = app
-    at.selectbox(key="metric").select("computing_centres").run()
-    at.selectbox(key="view").select("gap").run()
-    assert any("No quantitative target" in i.value for i in at.info)
-    assert all(f["properties"]["value"] is None for f in rec.geojson()["features"])
+    english = {m["en"] for m in MESSAGES.values() if m["en"] != m["zh"]}
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    shown = ([w.label for kind in ("selectbox", "multiselect", "slider", "toggle", "radio", "select_slider")
+              for w in at.get(kind)] + [t.label for t in at.tabs] + [h.value for h in at.header])
+    assert shown and not [s for s in shown if s in english], [s for s in shown if s in english]
+    assert at.selectbox(key="view").format_func("gap") == "与目标差距（推算）"
 
 
 GBK_EXPORT = ("2024年各省5G基站数\n省份,5G基站（万个）,截至\n北京,11.45,2024-04-30\n上海市,\"7.1\",2024-06\n"
@@ -149,7 +258,7 @@ def upload(at, content, name="mine.csv", source="my survey"):
 def test_upload_of_a_gbk_export_with_title_units_total_and_footnote(app):
     at, rec = app
     upload(at, GBK_EXPORT)
-    report = at.dataframe[0].value
+    report = line_report(at)
     assert list(report["line"]) == list(range(1, 9))  # every line of the file accounted for
     assert dict(zip(report["line"], report["status"]))[6] == "unmatched"  # 吉林市 is a city
     at.selectbox(key="metric").select("upload").run()
@@ -206,7 +315,7 @@ def test_upload_of_a_gps_point_list_is_counted_per_province(app):
     at.date_input(key="up_points_as_of").set_value(dt.date(2025, 6, 30)).run()
     at.text_input(key="up_points_source").input("my GPS survey").run()
     assert not at.exception, [e.value for e in at.exception]
-    report = at.dataframe[0].value
+    report = line_report(at)
     assert list(report["line"]) == [2, 3, 4, 5, 6]
     assert list(report["status"]) == ["ok", "ok", "ok", "outside", "missing_coordinates"]
     at.selectbox(key="metric").select("upload").run()
@@ -214,12 +323,3 @@ def test_upload_of_a_gps_point_list_is_counted_per_province(app):
     assert props["110000"]["value"] == 2 and props["310000"]["value"] == 1
     assert props["440000"]["value"] == 0  # a real zero: none of the user's points are there
     assert props["110000"]["source"].startswith("my GPS survey")
-
-
-def test_stale_figures_can_be_left_out(app):
-    at, rec = app
-    at.checkbox(key="hide_stale").check().run()
-    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
-    assert props["120000"]["value"] is None and props["120000"]["as_of"] == "2020-12-31"  # Tianjin, end-2020
-    assert props["210000"]["value"] == 152000  # Liaoning, 2025-11: kept
-    assert rec.geojson()["rollout_mapper"]["stale_as_no_data"] is True

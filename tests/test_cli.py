@@ -33,7 +33,7 @@ def test_export_csv_by_suffix(tmp_path):
     (["export", "--view", "density", "--out", "x.geojson"], "invalid choice"),
     (["export", "--as-of", "yesterday", "--out", "x.geojson"], "'yesterday' is not a date"),
     (["export", "--as-of", "", "--out", "x.geojson"], "'' is not a date"),
-    (["export", "--stale-months", "-5", "--out", "x.geojson"], "expected 0 or more"),
+    (["export", "--tolerance-months", "-5", "--out", "x.geojson"], "expected 0 or more"),
     (["join-points", "sites.csv", "--lon", "x", "--lat", "y", "--out", "c.csv"], "--datum"),
     (["export", "--provinces", "Atlantis", "--out", "x.geojson"], "Atlantis"),
     (["export", "--regions", "South", "--out", "x.geojson"], "unknown region"),

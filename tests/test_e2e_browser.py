@@ -35,25 +35,14 @@ def wait_for_polygons(page, minimum: int = MIN_PROVINCES) -> int:
     return frame.evaluate(POLYGONS_JS)
 
 
-def hover_until_tooltip(page, max_tries: int = 40) -> str:
-    """Hover province polygons one by one until a tooltip shows; return its text.
-
-    One by one because a polygon's box centre can fall outside it (or under a cluster icon).
-    """
+def tooltip_of(page, index: int) -> str:
+    """The tooltip of the index-th province (features are sorted by adcode), shown the way a
+    pointer shows it: a mouseover on its path (a hover at a box centre can land on a neighbour)."""
     frame = map_frame(page)
-    paths = frame.locator("path.leaflet-interactive")
+    frame.locator("path.leaflet-interactive").nth(index).dispatch_event("mouseover")
     tooltip = frame.locator(".leaflet-tooltip")
-    for i in range(min(paths.count(), max_tries)):
-        path = paths.nth(i)
-        if "a" in (path.get_attribute("d") or "").lower():
-            continue
-        path.hover(force=True)
-        try:
-            tooltip.first.wait_for(state="visible", timeout=1500)
-        except PlaywrightTimeout:  # try the next polygon
-            continue
-        return tooltip.first.inner_text()
-    return ""
+    tooltip.first.wait_for(state="visible", timeout=5000)
+    return tooltip.first.inner_text()
 
 
 def test_map_draws_offline_with_tooltips(offline_page):
@@ -69,11 +58,11 @@ def test_map_draws_offline_with_tooltips(offline_page):
     assert box and box["height"] > 300, box
 
     page.locator(MAP_FRAME).scroll_into_view_if_needed()
-    text = hover_until_tooltip(page)
+    text = tooltip_of(page, 0)
     print("tooltip:", text)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "e2e_map.png"))
-    assert text.strip(), "no tooltip with text appeared on hover"
+    assert "Beijing" in text and "114,500" in text and "as of 2024-04-30" in text
 
     # Nothing the page needs came from outside: at most map tiles (images) were refused.
     needed = [(kind, url) for kind, url, _ in page.blocked if kind != "image"]
@@ -92,15 +81,39 @@ def test_map_assets_come_from_the_app(offline_page):
     assert frame.evaluate("typeof L !== 'undefined' && L.version") == "1.9.3"
 
 
+def test_the_ranking_chart_draws_offline(offline_page):
+    """Streamlit's own Vega-Lite draws the ranking with nothing from outside."""
+    page = offline_page
+    wait_for_polygons(page)
+    chart = page.locator("[data-testid=stVegaLiteChart]").first
+    chart.wait_for(timeout=60_000)
+    chart.locator("canvas, svg").first.wait_for(timeout=30_000)
+    box = chart.bounding_box()
+    assert box and box["height"] > 150 and box["width"] > 200, box
+    needed = [(kind, url) for kind, url, _ in page.blocked if kind != "image"]
+    assert needed == [] and page.errors == [], (needed, page.errors)
+
+
+def test_a_link_with_parameters_opens_that_view_in_the_browser(browser, app_url):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(app_url + "?v=gap&prov=410000&lang=zh")
+    wait_for_polygons(page)
+    text = tooltip_of(page, 15)  # 410000 Henan (features are sorted by adcode)
+    assert "河南省" in text and "与目标差距" in text, text
+    assert page.get_by_text("中国数字基础设施建设分省进展与目标对照").count() == 1
+    page.close()
+
+
 def test_geojson_download_in_the_browser(offline_page):
     """The download button (its file built when clicked) gives the view's GeoJSON."""
     import json
     page = offline_page
     wait_for_polygons(page)
+    page.get_by_role("tab", name="Link & downloads").click()
     with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("button", name="Download GeoJSON").click()
+        page.get_by_role("button", name="Download GeoJSON (what the map shows)").click()
     data = json.loads(open(download.value.path(), encoding="utf-8").read())
     assert [f["id"] for f in data["features"]] == sorted(f["id"] for f in data["features"])
     assert len(data["features"]) == 34 and data["rollout_mapper"]["metric"] == "bs5g"
     beijing = next(f["properties"] for f in data["features"] if f["id"] == "110000")
-    assert beijing["as_of"] and beijing["source"] and beijing["value"] > 0
+    assert beijing["as_of"] and beijing["source"] and beijing["count"] > 0

@@ -13,7 +13,7 @@ from tests.helpers import boundaries, bundle, observations
 def view(frame=None, source="pub", **choices):
     obs = observations([("110000", "bs5g", 7, "2024-01-01"), ("110000", "population", 10, "2024-12-31")])
     obs.loc[0, "source_publisher"] = source
-    data = bundle(obs, [("national", "100000", "bs5g", "count", 9, 2025)], frame)
+    data = bundle(obs, [("national", "100000", "bs5g", "count", 9, 2023)], frame)
     return geo.view(data, metric="bs5g", view=choices.pop("view", "gap"), **choices)
 
 

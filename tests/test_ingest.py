@@ -254,7 +254,7 @@ def test_percent_column_is_not_a_count():
 def test_defaults_and_columns_for_as_of_and_source():
     result = _counts("省份,基站数,来源\n北京,1,\n天津,2,统计局\n", source_col="来源",
                      default_as_of="2023-12", default_source="用户上传")
-    assert list(result.values.columns) == ["adcode", "value", "as_of", "source", "line"]
+    assert list(result.values.columns) == ["adcode", "value", "as_of", "source", "line", "qualifier"]
     assert list(result.values["source"]) == ["用户上传", "统计局"]
     assert list(result.values["as_of"]) == ["2023-12", "2023-12"]
 
@@ -284,9 +284,9 @@ def test_targets_table():
     roles = guess_columns(table.header)
     result = ingest_targets(table, province_col=roles["name"], target_col=roles["target"],
                             target_year_col=roles["target_year"], source_col=roles["source"])
-    assert list(result.values.columns) == ["adcode", "target", "target_year", "source", "line"]
+    assert list(result.values.columns) == ["adcode", "target", "target_year", "source", "line", "qualifier"]
     assert result.values.to_dict("records") == [
-        {"adcode": "110000", "target": 30000.0, "target_year": "2025", "source": "规划", "line": 2}]
+        {"adcode": "110000", "target": 30000.0, "target_year": "2025", "source": "规划", "line": 2, "qualifier": "="}]
     assert list(result.report["status"]) == ["skipped", "joined", "aggregate_row", "invalid_value"]
 
 
@@ -398,8 +398,8 @@ def test_gbk_excel_export_with_title_units_total_and_footnote_accounts_for_every
         "skipped", "skipped", "skipped", "joined", "joined", "duplicate", "no_data", "unmatched",
         "unmatched", "duplicate", "invalid_value", "aggregate_row", "skipped", "skipped", "skipped"]
     assert result.values.to_dict("records") == [
-        {"adcode": "110000", "value": 32000.0, "as_of": "2023-12-31", "source": "工信部", "line": 4},
-        {"adcode": "440000", "value": 320000.0, "as_of": "2023-12-31", "source": "工信部", "line": 5}]
+        {"adcode": "110000", "value": 32000.0, "as_of": "2023-12-31", "source": "工信部", "line": 4, "qualifier": "="},
+        {"adcode": "440000", "value": 320000.0, "as_of": "2023-12-31", "source": "工信部", "line": 5, "qualifier": "="}]
     assert summary(report) == {"joined": 2, "no_data": 1, "unmatched": 2, "aggregate_row": 1,
                                "invalid_value": 1, "duplicate": 2, "skipped": 6}
 

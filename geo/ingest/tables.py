@@ -227,6 +227,7 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
         notes_for_row = []
         if parsed.status == QUALIFIED:
             notes_for_row.append(parsed.reason + "; accepted as given")
+        row["qualifier"] = parsed.symbol
         if factor != 1:
             notes_for_row.append(f"× {factor:,} ({where})")
         if line in table.ragged:
@@ -237,8 +238,9 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
     notes += _total_check(entries)
     values = pd.DataFrame(
         [{"adcode": e["adcode"], value_name: e["value"], period_name: e["period"],
-          "source": e["source"], "line": e["line"]} for e in entries if e["status"] == "joined"],
-        columns=["adcode", value_name, period_name, "source", "line"])
+          "source": e["source"], "line": e["line"], "qualifier": e.get("qualifier", "=")}
+         for e in entries if e["status"] == "joined"],
+        columns=["adcode", value_name, period_name, "source", "line", "qualifier"])
     values = values.astype({"adcode": object, value_name: "float64", "line": "int64"})
     report_frame = pd.DataFrame(
         [{k: r[k] for k in REPORT_COLUMNS} for r in report + entries], columns=REPORT_COLUMNS)

@@ -1,0 +1,87 @@
+"""Screenshots of the running app in headless Chromium, cut off from the internet, for a person to
+look at: the first screen and a gap view at 1440×900, tooltips, and a phone (390×844).
+
+    .venv/bin/python scripts/screenshots.py [--url http://localhost:8501] [--out artifacts]
+
+Without --url it starts the app itself on a free port. Needs Debian's chromium (and
+fonts-noto-cjk to show Chinese); prints every request it had to block (there should be none).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+MAP = 'iframe[title="streamlit_folium.st_folium"]'
+LOCAL = {"127.0.0.1", "localhost", "::1"}
+
+
+def page_at(browser, url: str, width: int, height: int, blocked: list):
+    page = browser.new_page(viewport={"width": width, "height": height},
+                            is_mobile=width < 500, has_touch=width < 500)
+
+    def route(r):
+        if urlsplit(r.request.url).hostname in LOCAL:
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+    page.route("**/*", route)
+    page.goto(url)
+    page.frame_locator(MAP).locator("path.leaflet-interactive").nth(30).wait_for(timeout=90_000)
+    page.wait_for_timeout(2500)  # the chart and the last layout pass
+    return page
+
+
+def hover_province(page, adcode_index: int) -> None:
+    """Show a province's tooltip the way a pointer would (mouseover on its path)."""
+    path = page.frame_locator(MAP).locator("path.leaflet-interactive").nth(adcode_index)
+    path.dispatch_event("mouseover")
+    page.wait_for_timeout(600)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--url")
+    p.add_argument("--out", type=Path, default=REPO / "artifacts")
+    args = p.parse_args(argv)
+    args.out.mkdir(exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        url = args.url
+        if not url:
+            sys.path.insert(0, str(REPO))
+            from tests.conftest import running_app
+            url = stack.enter_context(running_app())
+        blocked: list[str] = []
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = page_at(browser, url, 1440, 900, blocked)
+            page.screenshot(path=str(args.out / "desktop_first_screen.png"))
+            hover_province(page, 16)  # 420000 Hubei (features are sorted by adcode)
+            page.screenshot(path=str(args.out / "desktop_tooltip.png"))
+            page.close()
+            page = page_at(browser, url + "?v=gap", 1440, 900, blocked)
+            page.screenshot(path=str(args.out / "desktop_gap.png"))
+            page.close()
+            page = page_at(browser, url + "?lang=zh&v=attainment", 1440, 900, blocked)
+            page.screenshot(path=str(args.out / "desktop_zh_attainment.png"))
+            page.close()
+            phone = page_at(browser, url, 390, 844, blocked)
+            phone.screenshot(path=str(args.out / "phone_first_screen.png"))
+            hover_province(phone, 16)
+            phone.screenshot(path=str(args.out / "phone_tooltip.png"))
+            phone.close()
+            browser.close()
+        print(f"screenshots in {args.out}; blocked requests: {blocked or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
