@@ -59,6 +59,7 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheme", default=config.DEFAULT_SCHEME, choices=list(SCHEMES), help="class breaks")
     p.add_argument("--classes", type=int, default=config.DEFAULT_CLASSES, choices=range(3, 8),
                    metavar="3-7", help="number of classes")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the map's labels")
     p.add_argument("--out", required=True, type=Path)
     u = p.add_argument_group("your own counts table (instead of a bundled metric)")
     u.add_argument("--counts", type=Path, help="CSV/TSV/XLSX of per-province values")
@@ -144,7 +145,7 @@ def _run(args) -> None:
         print(f"wrote {len(v.selection)} provinces to {args.out}")
     elif args.command == "render":
         v = _view(args)
-        write_output(args.out, geo.to_html(v, args.scheme, args.classes), inputs=inputs)
+        write_output(args.out, geo.to_html(v, args.scheme, args.classes, lang=args.lang), inputs=inputs)
         print(f"wrote {args.out}")
     elif args.command == "trajectory":
         from .export import frame_to_csv

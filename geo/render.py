@@ -126,29 +126,44 @@ def map_features(result: ViewResult, classification: Classification, lang: str =
 
 
 class Legend(MacroElement):
-    """The legend as a Leaflet control; its HTML is built from escaped pieces and passed as JSON.
-    It replaces the legend of an earlier view (the app swaps the layers, not the map)."""
+    """A box on the map as a Leaflet control (the legend, or a standalone page's title card); its
+    HTML is built from escaped pieces and passed as JSON. It replaces the box of the same name of
+    an earlier view (the app swaps the layers, not the map)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function (map) {
-            if (window.rolloutLegend) { window.rolloutLegend.remove(); }
-            var legend = L.control({position: 'bottomleft'});
+            var name = {{ this.slot_json }};
+            window.rolloutBoxes = window.rolloutBoxes || {};
+            if (window.rolloutBoxes[name]) { window.rolloutBoxes[name].remove(); }
+            var legend = L.control({position: {{ this.position_json }}});
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'rollout-legend');
                 div.innerHTML = {{ this.html_json }};
                 return div;
             };
             legend.addTo(map);
-            window.rolloutLegend = legend;
-        })({{ this._parent._parent.get_name() }});
+            window.rolloutBoxes[name] = legend;
+        })({{ this.map_name }});
         {% endmacro %}
     """)
 
-    def __init__(self, html_text: str):
+    def render(self, **kwargs):
+        self.map_name = _map_of(self).get_name()
+        super().render(**kwargs)
+
+    def __init__(self, html_text: str, position: str = "bottomleft", slot: str = "legend"):
         super().__init__()
         self._name = "Legend"
         self.html_json = json.dumps(html_text)
+        self.position_json, self.slot_json = json.dumps(position), json.dumps(slot)
+
+
+def _map_of(element):
+    """The map an element is on (its parent, or its layer's parent)."""
+    while not isinstance(element, folium.Map):
+        element = element._parent
+    return element
 
 
 class FitSelection(MacroElement):
@@ -162,9 +177,13 @@ class FitSelection(MacroElement):
                 window.rolloutSelection = {{ this.key_json }};
                 map.fitBounds({{ this.bounds_json }});
             }
-        })({{ this._parent._parent.get_name() }});
+        })({{ this.map_name }});
         {% endmacro %}
     """)
+
+    def render(self, **kwargs):
+        self.map_name = _map_of(self).get_name()
+        super().render(**kwargs)
 
     def __init__(self, key: str, bounds):
         super().__init__()
@@ -213,9 +232,12 @@ def classification(result: ViewResult, scheme: str = config.DEFAULT_SCHEME,
 
 # The page: no grey behind the map (grey is "no data"), tooltips that wrap and fit a phone.
 PAGE_CSS = """<style>
-.leaflet-container { background: #f7f9fb; }
+.leaflet-container { background: #f7f9fb !important; }
 .leaflet-tooltip.rollout-tip { width: max-content; max-width: min(300px, 72vw); white-space: normal;
   font-size: 12px; line-height: 1.35; overflow-wrap: break-word; }
+@media (max-width: 600px) {  /* a phone: the title card goes to the empty top of the frame */
+  .rollout-card { position: fixed; top: 8px; left: 56px; right: 8px; max-width: none !important; }
+}
 </style>"""
 
 
@@ -331,11 +353,43 @@ def choropleth(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int =
     return m
 
 
+def title_text(result: ViewResult, lang: str = DEFAULT_LANGUAGE) -> str:
+    """"<metric> · <view>, as of <date>": the name of a map wherever it goes (page, picture)."""
+    metric = label("metric", result.metric.key, lang, result.metric.label)
+    view = label("view", result.spec.view, lang, result.view.label)
+    return t("map_title", lang, metric=metric, view=view, as_of=result.spec.as_of)
+
+
+def caption_lines(result: ViewResult, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """What a map shown outside the app must say under its title: the time rule, the target rule,
+    the sources of the figures shown, and the boundaries."""
+    spec = result.spec
+    lines = [t("caption_window", lang, months=spec.tolerance_months, n=result.outside_window)]
+    if result.rule:
+        rule = label("rule", result.rule, lang, result.rule_label)
+        lines.append(t("caption_rule", lang, rule=rule, compared=label("target_at", spec.target_at, lang)))
+    publishers = sorted({_publisher(s) for s in result.selection["source"].dropna()})
+    if publishers:
+        shown = "; ".join(publishers[:6]) + (f"; +{len(publishers) - 6}" if len(publishers) > 6 else "")
+        lines.append(t("caption_sources", lang, sources=shown))
+    lines.append(t("caption_boundaries", lang))
+    return lines
+
+
 def to_html(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int = config.DEFAULT_CLASSES,
             *, lang: str = DEFAULT_LANGUAGE, hubs: bool = False) -> str:
-    """The map as one standalone HTML page that works offline (Leaflet inlined)."""
+    """The map as one standalone HTML page that works offline (Leaflet inlined), with a <title>
+    and a title card that says what, when, by which rule and from which sources."""
     from .assets import standalone_html
-    return standalone_html(choropleth(result, scheme, k, lang=lang, hubs=hubs))
+    m = choropleth(result, scheme, k, lang=lang, hubs=hubs)
+    title = title_text(result, lang)
+    m.get_root().title = escape(title)
+    card = (f'<div class="rollout-card" style="background:rgba(255,255,255,.94);padding:6px 9px;font:12px/1.4 sans-serif;'
+            f'max-width:min(340px,60vw);border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3)">'
+            f'<b style="font-size:14px">{escape(title)}</b><br>'
+            + "<br>".join(f"<small>{escape(line)}</small>" for line in caption_lines(result, lang)) + "</div>")
+    m.add_child(Legend(card, position="bottomright", slot="title"))  # the sea east of Taiwan
+    return standalone_html(m)
 
 
 FACILITY_COLOURS = {"supercomputing_centre": "#6a3d9a", "datacentre_cluster": "#e31a1c",
