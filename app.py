@@ -44,12 +44,14 @@ def bundled() -> geo.Bundle:
     return geo.load()
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+# cache_resource, not cache_data: a view is never changed after it is made, so every visitor can
+# share the same object instead of unpickling a copy (geometry and all) at every run.
+@st.cache_resource(show_spinner=False, max_entries=128)
 def bundled_view(spec: geo.ViewSpec) -> geo.ViewResult:
     return geo.view(bundled(), spec=spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def bundled_trajectory(metric: str, rule: str | None) -> pd.DataFrame:
     return geo.trajectory(bundled(), metric, rule=rule)
 
@@ -318,7 +320,8 @@ headline = st.container()
 left, right = st.columns([3, 2], gap="medium")
 with right:
     tabs = st.tabs([tr("app.tab_ranking"), tr("app.tab_trajectory"), tr("app.tab_table"),
-                    tr("app.tab_sources"), tr("app.tab_data"), tr("app.tab_share")])
+                    tr("app.tab_sources"), tr("app.tab_data"), tr("app.tab_share")],
+                   key="tab", on_change="rerun")
 with tabs[4]:  # read first: a new layer becomes a choice of the sidebar below
     layers = your_data_panel()
 bundle = bundled()
@@ -408,10 +411,12 @@ with left:
               center=start[0] if start else None, zoom=start[1] if start else None,
               returned_objects=["last_active_drawing", "last_object_clicked", "center", "zoom"])
     st.html(geo.legend_html(result, classification, lang, inline=True))  # below the map: it covers no land
+    for note in result.notes:  # what the map cannot say: always shown
+        st.info(md(note), icon="ℹ️")
     if not len(shown):
         st.warning(tr("app.empty_selection"))
 
-with tabs[0]:
+def ranking_tab() -> None:
     ranked = pd.DataFrame(shown[shown["value"].notna()].drop(columns="geometry"))
     if ranked.empty:
         st.info(tr("app.nothing_to_rank"))
@@ -444,7 +449,8 @@ with tabs[0]:
         st.caption(md(tr("app.not_ranked", months=window, list=", ".join(
             f"{province_name(a)} ({d})" for a, d in zip(old["adcode"], old["as_of"])))))
 
-with tabs[1]:
+
+def trajectory_tab() -> None:
     if not result.metric.dated_series:
         st.info(tr("app.no_trajectory"))
     else:
@@ -472,7 +478,8 @@ with tabs[1]:
         st.altair_chart((observed + projected + target).properties(height=360), width="stretch")
         st.caption(md(tr("app.trajectory_note")))
 
-with tabs[2]:
+
+def table_tab() -> None:
     columns = {"adcode": "adcode", "name": tr("app.col_province"), "shown": tr("app.value"),
                "count": tr("app.col_figure"), "as_of": tr("app.as_of_col"), "age_months": tr("app.col_age"),
                "target": tr("app.col_target"), "attainment": tr("app.col_attainment"),
@@ -492,9 +499,8 @@ with tabs[2]:
     total, n_with = result.provincial_sum()
     st.caption(md(tr("app.sum", n=n_with, total=len(shown), sum=number(total) if total else tr("app.no_data"))))
 
-with tabs[3]:
-    for note in result.notes:
-        st.info(md(note), icon="ℹ️")
+
+def sources_tab() -> None:
     sources = shown[shown["source"].notna()][["adcode", "as_of", "source"]]
     for adcode, as_of_, source in sources.itertuples(index=False):
         url = re.search(r"\((https?://[^)\s]+)\)\s*$", source)
@@ -508,7 +514,8 @@ with tabs[3]:
         st.caption(md(tr("app.unlocated", n=len(unlocated))))
         st.dataframe(unlocated[["kind", "name_zh", "listed_province_adcode", "location_method"]], hide_index=True)
 
-with tabs[5]:
+
+def share_tab() -> None:
     link = st.context.url or ""
     query = "&".join(f"{k}={v}" for k, v in st.query_params.items())
     st.caption(tr("app.copy_link"))
@@ -518,5 +525,16 @@ with tabs[5]:
                        "application/geo+json", key="download_geojson")
     st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv",
                        key="download_csv")
+
+
+# Lazy tabs: only the open one is computed and sent, so a new visitor gets the map and the
+# ranking first; "Your data" (above) and the link and downloads always run: an upload must not be
+# forgotten, and they are cheap.
+for tab, fill, always in ((tabs[0], ranking_tab, False), (tabs[1], trajectory_tab, False),
+                          (tabs[2], table_tab, False), (tabs[3], sources_tab, False),
+                          (tabs[5], share_tab, True)):
+    if always or tab.open:
+        with tab:
+            fill()
 
 write_link()

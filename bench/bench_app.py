@@ -1,26 +1,28 @@
-"""Benchmark of the app as a visitor meets it, in one run:
+"""The app as a visitor meets it, this tree beside a baseline (an earlier commit), in one run:
 
-    .venv/bin/python bench/bench_app.py [--runs 3]
+    .venv/bin/python bench/bench_app.py [--runs 3] [--baseline 0f3ca88] [--no-baseline]
 
-* cold start: time from `streamlit run app.py` (subprocess) to /_stcore/health answering, to
-  the page loaded, and to the first map drawn (>= 31 province polygons in the st_folium frame)
-  in headless Chromium with every non-localhost request refused, as in the e2e test;
-* rerun: server time of a rerun after switching the metric selectbox (key "metric") and the
-  view selectbox (key "view") with streamlit.testing.v1.AppTest, first visit (uncached view)
-  and return visit (cached), median of --runs;
-* bytes: the GeoJSON that reaches the browser (the FeatureCollection inside the st_folium
-  component's arguments) and the whole component message, next to the HTML of
-  `geopandas.GeoDataFrame.explore()` on the raw full-resolution province boundaries
-  (boundaries.load_full("province")), which is what a naive app would send.
+For each version, served by `streamlit run` from its own checkout (the baseline in a temporary
+git worktree) with the same Python environment and warm disk caches:
 
-Nothing is asserted: figures are printed.
+* start: `streamlit run` to the first map drawn (>= 31 province polygons) in headless Chromium
+  with every non-localhost request refused;
+* new visitor: a new browser context opening the page of a running, warm server, to the first
+  map drawn (median of --runs visitors);
+* view switch: choosing another view in the sidebar to the map showing the new colours (median
+  of --runs switches), and whether the map kept the zoom the visitor had set;
+* rerun: the server's time for a script run after a view switch (AppTest; the view cached),
+  median of --runs;
+* bytes: the component message that carries the map.
+
+The machine's load (uptime) is printed before and after. Nothing is asserted: figures are printed.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -32,14 +34,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 POLYGONS_JS = """() => [...document.querySelectorAll('path.leaflet-interactive')]
     .filter(p => !/[aA]/.test(p.getAttribute('d') || '')).length"""
-MIN_PROVINCES = 31
+FILLS_JS = """() => [...document.querySelectorAll('path.leaflet-interactive')]
+    .map(p => p.getAttribute('fill')).join(',')"""
+LOCAL = {"127.0.0.1", "localhost", "::1"}
 
 
 def _free_port() -> int:
@@ -48,151 +51,161 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def cold_start() -> dict[str, float | int | list]:
-    from playwright.sync_api import sync_playwright
-
+@contextlib.contextmanager
+def served(checkout: Path, env: dict):
+    """`streamlit run app.py` in `checkout`; yields (url, seconds to health)."""
     port = _free_port()
+    log = tempfile.TemporaryFile("w+")
+    start = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=checkout, env={**os.environ, **env, "PYTHONPATH": str(checkout)}, stdout=log,
+        stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    with tempfile.TemporaryFile("w+") as log:
-        t0 = time.perf_counter()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            while True:
-                if server.poll() is not None:
-                    log.seek(0)
-                    raise SystemExit(f"streamlit exited:\n{log.read()}")
-                try:
-                    with urllib.request.urlopen(url + "_stcore/health", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.1)
-            t_health = time.perf_counter() - t0
-            blocked: list[str] = []
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1100})
-                page.route("**/*", lambda r: r.continue_()
-                           if urlsplit(r.request.url).hostname in ("127.0.0.1", "localhost")
-                           else (blocked.append(r.request.url), r.abort()))
-                page.goto(url)
-                t_page = time.perf_counter() - t0
-                frame = page.wait_for_selector(MAP_FRAME, state="attached", timeout=180_000).content_frame()
-                frame.wait_for_function(f"n => ({POLYGONS_JS})() >= n", arg=MIN_PROVINCES, timeout=180_000)
-                t_map = time.perf_counter() - t0
-                polygons = frame.evaluate(POLYGONS_JS)
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-    return {"health": t_health, "page": t_page, "map": t_map, "polygons": polygons, "blocked": blocked}
-
-
-def reruns(runs: int) -> tuple[dict[str, float], bytes]:
-    """Server times of reruns after widget changes; also the component args of the first run."""
-    from streamlit.testing.v1 import AppTest
-
-    from geo.metrics import METRICS, VIEWS
-
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
-    t0 = time.perf_counter()
-    at.run()
-    first = time.perf_counter() - t0
-    if at.exception:
-        raise SystemExit(f"app raised: {at.exception}")
-    args = _component_args(at)
-    timings = {"first run (cold caches, in-process)": first}
-
-    def timed(widget_key: str, value) -> float:
-        start = time.perf_counter()
-        at.selectbox(key=widget_key).select(value).run()
-        elapsed = time.perf_counter() - start
-        if at.exception:
-            raise SystemExit(f"app raised after {widget_key}={value}: {at.exception}")
-        return elapsed
-
-    metrics, views = list(METRICS), list(VIEWS)
-    other_metric, other_view = metrics[1], views[-1]
-    first_visit = [timed("metric", other_metric)]
-    back = [timed("metric", metrics[0])]
-    for _ in range(runs - 1):  # both views now cached
-        first_visit.append(timed("metric", other_metric))
-        back.append(timed("metric", metrics[0]))
-    timings[f"metric -> {other_metric} (first time, view not cached)"] = first_visit[0]
-    timings[f"metric switch, cached view (median of {len(first_visit) - 1 + len(back)})"] = \
-        statistics.median(first_visit[1:] + back)
-    timings[f"view -> {other_view} (first time)"] = timed("view", other_view)
-    timings["view switch back (cached)"] = timed("view", views[0])
-    return timings, args
-
-
-def _component_args(at) -> bytes:
-    for element in at.main:
-        if getattr(element, "type", None) == "component_instance":
-            return element.proto.json_args.encode("utf-8")
-    raise SystemExit("no st_folium component in the app's output")
-
-
-def geojson_in_args(json_args: bytes) -> bytes:
-    """The FeatureCollections folium writes into the map script as `<layer>_add({...});`."""
-    script = json.loads(json_args)["script"]
-    found = [m.group(1) for m in re.finditer(r"\w+_add\((\{.*?\})\);\n", script, flags=re.S)]
-    collections = [s for s in found if json.loads(s).get("type") == "FeatureCollection"]
-    return max(collections, key=len).encode("utf-8")
-
-
-def explore_html_bytes() -> tuple[int, int, float, str]:
-    """HTML bytes of explore() on the raw provinces, its raw GeoJSON bytes, render time, how."""
-    import folium
-
-    from geo import boundaries
-
-    full = boundaries.load_full("province")
-    t0 = time.perf_counter()
     try:
-        m, how = full.explore(), "GeoDataFrame.explore()"
-    except ImportError:  # explore() also wants matplotlib, which the project does not install
-        # What explore() builds for a frame without a value column: the frame as one GeoJson
-        # layer with a tooltip of every column, on a default map.
-        m = folium.Map(location=[35, 104], zoom_start=4)
-        columns = [c for c in full.columns if c != "geometry"]
-        folium.GeoJson(full, tooltip=folium.GeoJsonTooltip(columns)).add_to(m)
-        how = "explore()-equivalent folium.GeoJson (no matplotlib)"
-    html = m.get_root().render().encode("utf-8")
-    elapsed = time.perf_counter() - t0
-    return len(html), len(full.to_json().encode("utf-8")), elapsed, how
+        while True:
+            try:
+                with urllib.request.urlopen(url + "_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.perf_counter() - start > 180:
+                    log.seek(0)
+                    raise RuntimeError(f"streamlit did not start:\n{log.read()[-3000:]}") from None
+                time.sleep(0.1)
+        yield url, start
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="reruns per cached measurement")
-    args = parser.parse_args()
-    os.chdir(REPO)
+def _offline(page) -> None:
+    page.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname in LOCAL else r.abort())
 
-    print("== cold start: streamlit run app.py -> first map in headless Chromium (offline)")
-    cold = cold_start()
-    print(f"  /_stcore/health answers   {cold['health']:7.2f} s")
-    print(f"  page loaded               {cold['page']:7.2f} s")
-    print(f"  first map drawn           {cold['map']:7.2f} s   ({cold['polygons']} province polygons)")
-    print(f"  blocked non-local requests: {cold['blocked'] or 'none'}")
 
-    print("== reruns (AppTest, server side only)")
-    timings, json_args = reruns(args.runs)
-    for label, seconds in timings.items():
-        print(f"  {label:<55} {seconds * 1000:8.0f} ms")
+def _map_frame(page):
+    return page.wait_for_selector(MAP_FRAME, state="attached", timeout=180_000).content_frame()
 
-    print("== bytes to the browser")
-    geojson = geojson_in_args(json_args)
-    features = len(json.loads(geojson)["features"])
-    print(f"  app: province GeoJSON in the map       {len(geojson) / 1e3:9.0f} kB  ({features} features)")
-    print(f"  app: whole st_folium component message {len(json_args) / 1e3:9.0f} kB")
-    html, raw, seconds, how = explore_html_bytes()
-    print(f"  raw full-resolution provinces GeoJSON  {raw / 1e3:9.0f} kB")
-    print(f"  {how} HTML on the raw provinces: {html / 1e3:.0f} kB (rendered in {seconds:.1f} s), "
-          f"{html / len(geojson):.1f} x the app's GeoJSON")
+
+def open_until_map(browser, url: str) -> tuple[float, object]:
+    """A new visitor: seconds from navigation to 31 polygons drawn; the page."""
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    _offline(page)
+    start = time.perf_counter()
+    page.goto(url)
+    _map_frame(page).wait_for_function(f"() => ({POLYGONS_JS})() >= 31", timeout=180_000)
+    return time.perf_counter() - start, page
+
+
+def switch_view(page, label: str) -> tuple[float, bool]:
+    """Seconds from choosing `label` in the View box to the map's colours changing; and whether
+    the zoom the visitor set before was kept."""
+    frame = _map_frame(page)
+    frame.evaluate("() => window.map && window.map.setZoom(5, {animate: false})")
+    zoom = frame.evaluate("() => window.map ? window.map.getZoom() : null")
+    before = frame.evaluate(FILLS_JS)
+    box = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1)
+    box.click()
+    start = time.perf_counter()
+    page.get_by_role("option", name=label, exact=True).click()
+    deadline = start + 60
+    while time.perf_counter() < deadline:
+        frame = _map_frame(page)
+        try:
+            fills = frame.evaluate(FILLS_JS)
+            if fills and fills != before and frame.evaluate(f"() => ({POLYGONS_JS})()") >= 31:
+                break
+        except Exception:  # the frame was replaced while we looked
+            pass
+        time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    page.wait_for_timeout(500)
+    after = _map_frame(page).evaluate("() => window.map ? window.map.getZoom() : null")
+    return seconds, zoom is not None and after == zoom
+
+
+def rerun_times(checkout: Path, env: dict, runs: int) -> list[float]:
+    """Server seconds per script run after switching the view back and forth (AppTest)."""
+    code = f"""
+import json, sys, time
+import streamlit_folium
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({str(checkout / 'app.py')!r}, default_timeout=300)
+at.run()
+times = []
+for view in ["gap", "value"] * {runs} + ["gap", "value"]:
+    start = time.perf_counter(); at.selectbox(key="view").select(view).run()
+    times.append(time.perf_counter() - start)
+print(json.dumps(times[2:]))  # the first switch of each view fills the cache
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=checkout, capture_output=True, text=True,
+                         env={**os.environ, **env, "PYTHONPATH": str(checkout)}, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(name: str, checkout: Path, env: dict, runs: int) -> dict:
+    from playwright.sync_api import sync_playwright
+    result = {"version": name}
+    with served(checkout, env) as (url, start), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        first, page = open_until_map(browser, url)
+        result["start_to_map_s"] = time.perf_counter() - start
+        sizes = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda f: sizes.append(len(f))))
+        visitors, switches, kept = [], [], []
+        for _ in range(runs):
+            seconds, visitor = open_until_map(browser, url)
+            visitors.append(seconds)
+            for label in ("Gap to target (derived)", "Count"):
+                seconds, zoom_kept = switch_view(visitor, label)
+                switches.append(seconds)
+                kept.append(zoom_kept)
+            visitor.context.close()
+        result.update(new_visitor_s=statistics.median(visitors), view_switch_s=statistics.median(switches),
+                      zoom_kept=f"{sum(kept)}/{len(kept)}")
+        browser.close()
+    result["rerun_ms"] = 1000 * statistics.median(rerun_times(checkout, env, runs))
+    return result
+
+
+def load() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--baseline", default="0f3ca88", help="git ref of the baseline (the first version)")
+    p.add_argument("--no-baseline", action="store_true")
+    args = p.parse_args(argv)
+    print("load before:", load())
+    rows = []
+    with contextlib.ExitStack() as stack:
+        versions = [("this tree", REPO, {})]
+        if not args.no_baseline:
+            where = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "baseline"
+            subprocess.run(["git", "worktree", "add", "--detach", "-q", str(where), args.baseline],
+                           cwd=REPO, check=True)
+            stack.callback(subprocess.run, ["git", "worktree", "remove", "--force", str(where)], cwd=REPO)
+            cache = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            env = {"ROLLOUT_CACHE_DIR": str(cache)}
+            # Warm the baseline's caches before timing it (this tree's are warm from set-up).
+            subprocess.run([sys.executable, "-c", "from geo import datasets; datasets.load_inputs()"],
+                           cwd=where, env={**os.environ, **env, "PYTHONPATH": str(where)}, check=True)
+            versions.append((f"baseline {args.baseline}", where, env))
+        for name, checkout, env in versions:
+            rows.append(measure(name, checkout, env, args.runs))
+            print(rows[-1], flush=True)
+    print("load after:", load())
+    print(f"\n{'':>22} | start → map | new visitor → map | view switch shown | zoom kept | rerun (server)")
+    for r in rows:
+        print(f"{r['version']:>22} | {r['start_to_map_s']:9.1f} s | {r['new_visitor_s']:15.2f} s | "
+              f"{r['view_switch_s']:15.2f} s | {r['zoom_kept']:>9} | {r['rerun_ms']:8.0f} ms")
+    print("targets (issue): new visitor ≤ 2 s, view switch ≤ 1 s with the zoom kept, rerun ≤ 300 ms; "
+          "medians of", args.runs)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -150,6 +150,8 @@ def test_province_filter_limits_table_and_downloads(app):
     at, rec = app
     at.multiselect(key="provinces").select("440000").select("110000").run()
     assert [f["id"] for f in rec.geojson()["features"]] == ["110000", "440000"]
+    at.session_state["tab"] = "Table"  # tabs are lazy: open it
+    at.run()
     assert len(at.dataframe[0].value) == 2
     assert rec.downloads["csv"].count("\n") == 3  # header + 2 rows
 
