@@ -38,7 +38,8 @@ class Classification:
         return NO_DATA_COLOUR if i < 0 else self.colours[i]
 
     def labels(self, fmt=lambda v: f"{v:,.0f}") -> list[str]:
-        return [f"{fmt(lo)} – {fmt(hi)}" for lo, hi in zip(self.edges[:-1], self.edges[1:])]
+        return [fmt(lo) if lo == hi else f"{fmt(lo)} – {fmt(hi)}"
+                for lo, hi in zip(self.edges[:-1], self.edges[1:])]
 
 
 def classify(values, scheme: str = "quantiles", k: int = 5, centre: float | None = None) -> Classification:
@@ -51,11 +52,16 @@ def classify(values, scheme: str = "quantiles", k: int = 5, centre: float | None
     if present.size == 0:
         return Classification(scheme, (), (), tuple([-1] * len(values)), centre)
     edges = _edges(present, scheme, k)
+    minimum_alone = edges.size > 1 and edges[1] == edges[0]  # the first class holds only the minimum
     if centre is not None and present.min() < centre < present.max() and centre not in edges:
         edges = np.sort(np.append(edges, centre))
     edges = np.unique(edges)
     if edges.size == 1:  # a single distinct value: one class
         edges = np.array([edges[0], edges[0]])
+    elif minimum_alone:
+        # A tie at the minimum (many zeros among small counts) fills a class of its own: keep it,
+        # or 0 and 1 would share a colour.
+        edges = np.concatenate([[edges[0]], edges])
     idx = np.searchsorted(edges[1:-1], values, side="left")  # value on an edge goes to the lower class
     classes = np.where(have, idx, -1)
     colours = _colours(edges, centre)

@@ -38,3 +38,19 @@ def test_all_missing_gives_only_the_no_data_class():
 def test_unknown_scheme_is_refused():
     with pytest.raises(ValueError, match="natural_breaks"):
         classify([1, 2], "jenks")
+
+
+def test_a_tie_at_the_minimum_keeps_a_class_of_its_own():
+    # Small counts with many zeros (facilities per province or prefecture): quantile breaks put
+    # the first upper bound on the minimum; 0 and 1 must still get different colours.
+    values = [0] * 13 + [1] * 14 + [2, 2, 3, 3]
+    c = classify(values, "quantiles", k=5)
+    zero, one, three = c.classes[0], c.classes[13], c.classes[-1]
+    assert len({zero, one, three}) == 3
+    assert c.edges[zero] == c.edges[zero + 1] == 0
+    assert c.labels()[zero] == "0"
+
+
+def test_one_distinct_value_is_one_class():
+    c = classify([4, 4, 4], "quantiles", k=5)
+    assert c.classes == (0, 0, 0) and len(c.colours) == 1
