@@ -36,6 +36,7 @@ _API = {
     "RULES": "targets", "Rule": "targets",
     "VIEWS": "views", "View": "views", "ViewResult": "views", "ViewSpec": "views",
     "format_value": "views",
+    "breadcrumb": "drilldown", "drill_down": "drilldown", "drillable": "drilldown",
 }
 __all__ = sorted(_API)
 

