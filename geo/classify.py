@@ -33,11 +33,14 @@ class Classification:
     colours: tuple[str, ...]        # one per class
     classes: tuple[int, ...]        # per input value: class index, -1 for no data
     centre: float | None = None
+    discrete: bool = False  # one class per distinct value (no more values than classes)
 
     def colour_of(self, i: int) -> str:
         return NO_DATA_COLOUR if i < 0 else self.colours[i]
 
     def labels(self, fmt=lambda v: f"{v:,.0f}") -> list[str]:
+        if self.discrete:  # a class holds exactly its upper edge
+            return [fmt(hi) for hi in self.edges[1:]]
         return [fmt(lo) if lo == hi else f"{fmt(lo)} – {fmt(hi)}"
                 for lo, hi in zip(self.edges[:-1], self.edges[1:])]
 
@@ -51,6 +54,13 @@ def classify(values, scheme: str = "quantiles", k: int = 5, centre: float | None
     present = values[have]
     if present.size == 0:
         return Classification(scheme, (), (), tuple([-1] * len(values)), centre)
+    distinct = np.unique(present)
+    if centre is None and 1 < distinct.size <= k:
+        # Small counts (0, 1, 2 facilities): a class per value, or breaks would merge them.
+        edges = np.concatenate([distinct[:1], distinct])
+        classes = np.where(have, np.searchsorted(edges[1:-1], values, side="left"), -1)
+        return Classification(scheme, tuple(float(e) for e in edges), tuple(_colours(edges, None)),
+                              tuple(int(c) for c in classes), centre, discrete=True)
     edges = _edges(present, scheme, k)
     minimum_alone = edges.size > 1 and edges[1] == edges[0]  # the first class holds only the minimum
     if centre is not None and present.min() < centre < present.max() and centre not in edges:
