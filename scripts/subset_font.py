@@ -89,6 +89,7 @@ def main(argv=None) -> int:
     subsetter.populate(unicodes=kept)
     subsetter.subset(font)
     _rename(font)
+    font.recalcTimestamp = False  # keep the source's dates: the same input gives the same bytes
     args.out.parent.mkdir(parents=True, exist_ok=True)
     font.save(str(args.out))
     hanzi = sum(0x4E00 <= c <= 0x9FFF for c in kept)
