@@ -37,6 +37,7 @@ _API = {
     "VIEWS": "views", "View": "views", "ViewResult": "views", "ViewSpec": "views",
     "format_value": "views",
     "breadcrumb": "drilldown", "drill_down": "drilldown", "drillable": "drilldown",
+    "to_png": "picture", "to_svg": "picture",
 }
 __all__ = sorted(_API)
 
