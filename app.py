@@ -23,6 +23,7 @@ st.set_page_config(page_title="China digital-infrastructure rollout mapper", lay
                    initial_sidebar_state="auto")
 
 PROVINCES = {p.adcode: p for p in geo.provinces()}
+LAYERS: list = []  # this run's layers from the user's files
 MONTHS = [d.strftime("%Y-%m") for d in pd.date_range("2019-01-01", "2027-12-31", freq="ME")]
 MAP_HEIGHT = 540
 # Link parameters: widget key -> query parameter. Every choice that shapes the view is here.
@@ -292,7 +293,8 @@ def tr(key: str, **values) -> str:
 
 
 def metric_label(key: str) -> str:
-    metric = bundle.metrics.get(key) if "bundle" in globals() else None
+    """A metric's label in the chosen language; a user's layer keeps the name it was given."""
+    metric = geo.METRICS.get(key) or next((x.metric for x in LAYERS if x.key == key), None)
     return label("metric", key, st.session_state.get("lang", "en"), metric.label if metric else key)
 
 
@@ -323,7 +325,7 @@ with right:
                     tr("app.tab_sources"), tr("app.tab_data"), tr("app.tab_share")],
                    key="tab", on_change="rerun")
 with tabs[4]:  # read first: a new layer becomes a choice of the sidebar below
-    layers = your_data_panel()
+    layers = LAYERS = your_data_panel()
 bundle = bundled()
 for layer in layers:
     bundle = bundle.with_layer(layer)

@@ -37,6 +37,8 @@ _API = {
     "RULES": "targets", "Rule": "targets", "trajectory": "trajectories",
     "VIEWS": "views", "View": "views", "ViewResult": "views", "ViewSpec": "views",
     "format_value": "views",
+    "breadcrumb": "drilldown", "drill_down": "drilldown", "drillable": "drilldown",
+    "to_png": "picture", "to_svg": "picture",
 }
 __all__ = sorted(_API)
 

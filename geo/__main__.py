@@ -1,7 +1,8 @@
 """Command line for batch use (also installed as `rollout-mapper`).
 
   python -m geo export --metric bs5g --view gap --as-of 2025-12-31 [--provinces 110000,310000] --out out.geojson
-  python -m geo render --metric bs5g --view gap --out map.html
+  python -m geo render --metric bs5g --view gap --out map.html     # or map.png (300 dpi), map.svg
+  python -m geo render --metric high_tech_zones --area 440000 --out gd.png   # 广东's prefectures
   python -m geo join-points sites.csv --lon lng --lat lat --datum wgs84 [--level province] --out counts.csv
   python -m geo trajectory --metric bs5g --out trajectory.csv
   python -m geo prepare            # boundaries and join indexes, cached (set-up runs it)
@@ -60,6 +61,8 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--classes", type=int, default=config.DEFAULT_CLASSES, choices=range(3, 8),
                    metavar="3-7", help="number of classes")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the map's labels")
+    p.add_argument("--area", help="drill down: a province's adcode (its prefectures) or a prefecture's "
+                                  "(its counties); for metrics counted from points")
     p.add_argument("--out", required=True, type=Path)
     u = p.add_argument_group("your own counts table (instead of a bundled metric)")
     u.add_argument("--counts", type=Path, help="CSV/TSV/XLSX of per-province values")
@@ -81,7 +84,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _view_arguments(sub.add_parser("export", help="write the GeoJSON (or CSV if --out ends in .csv) of a view"))
-    _view_arguments(sub.add_parser("render", help="write the interactive map as a standalone offline HTML file"))
+    render = sub.add_parser("render", help="write the interactive map as a standalone offline HTML file, "
+                                           "or a picture if --out ends in .png or .svg")
+    _view_arguments(render)
+    picture = render.add_argument_group("pictures (.png, .svg)")
+    picture.add_argument("--labels", default="zh", choices=["zh", "en", "none"],
+                         help="names on the areas: Chinese, English (provinces only) or none")
+    picture.add_argument("--dpi", type=int, default=300, choices=range(72, 601), metavar="72-600")
     j = sub.add_parser("join-points", help="count points per area by point-in-polygon")
     j.add_argument("file", type=Path)
     j.add_argument("--lon", required=True)
@@ -127,6 +136,12 @@ def _view(args):
         for note in layer.notes:
             print(f"  note: {note}", file=sys.stderr)
         bundle, metric = bundle.with_layer(layer), layer.key
+    if args.area:
+        if args.provinces or args.regions or args.rule:
+            raise InputError("--area shows every area of a province or prefecture; --provinces, "
+                             "--regions and --rule do not apply to it")
+        return geo.drill_down(bundle, args.area, metric=metric, view=args.view, as_of=args.as_of,
+                              tolerance_months=args.tolerance_months)
     return geo.view(bundle, metric=metric, view=args.view, as_of=args.as_of, rule=args.rule,
                     tolerance_months=args.tolerance_months, target_at=args.target_at.replace("-", "_"),
                     target_year=args.target_year, national_pace=args.national_pace,
@@ -142,10 +157,18 @@ def _run(args) -> None:
         v = _view(args)
         text = geo.to_csv(v) if args.out.suffix.lower() == ".csv" else geo.to_geojson(v)
         write_output(args.out, text, inputs=inputs)
-        print(f"wrote {len(v.selection)} provinces to {args.out}")
+        areas = "provinces" if v.level == "province" else f"{v.level} areas"
+        print(f"wrote {len(v.selection)} {areas} to {args.out}")
     elif args.command == "render":
         v = _view(args)
-        write_output(args.out, geo.to_html(v, args.scheme, args.classes, lang=args.lang), inputs=inputs)
+        suffix = args.out.suffix.lower()
+        if suffix == ".png":
+            data = geo.to_png(v, None, args.scheme, args.classes, dpi=args.dpi, names=args.labels, lang=args.lang)
+        elif suffix == ".svg":
+            data = geo.to_svg(v, None, args.scheme, args.classes, names=args.labels, lang=args.lang)
+        else:
+            data = geo.to_html(v, args.scheme, args.classes, lang=args.lang)
+        write_output(args.out, data, inputs=inputs)
         print(f"wrote {args.out}")
     elif args.command == "trajectory":
         from .export import frame_to_csv

@@ -125,6 +125,36 @@ def load_display() -> gpd.GeoDataFrame:
     return display
 
 
+def coverage_display_form(geometries, tolerance: float, decimals: int) -> list:
+    """A display form of a set of areas that stays one coverage (no gaps, no overlaps), for the
+    drill-down layers (geo.drilldown).
+
+    Islets under DISPLAY_MIN_PART_AREA are dropped first, from the full-resolution areas, and only
+    islands: a small part that touches another area (an exclave, a river islet shared by two
+    counties) is land between neighbours and stays, or it would leave a hole in the map. The
+    rest is simplified as one coverage and rounded to `decimals`, or to the fewest decimals above
+    it that keep every area valid and the coverage exact: rounding a narrow neck to a coarse grid
+    can make edges cross, and repairing each area on its own would open gaps between neighbours.
+    """
+    geometries = list(geometries)
+    tree = shapely.STRtree(geometries)
+
+    def islands_dropped(i, geometry):
+        parts = [p for p in shapely.get_parts(shapely.get_parts(geometry)) if p.geom_type == "Polygon"]
+        largest = max(parts, key=lambda p: p.area)
+        kept = [p for p in parts if p is largest or p.area >= DISPLAY_MIN_PART_AREA
+                or (tree.query(p, predicate="intersects") != i).any()]
+        return shapely.MultiPolygon(kept) if len(kept) > 1 else kept[0]
+
+    kept = [islands_dropped(i, g) for i, g in enumerate(geometries)]
+    simplified = shapely.coverage_simplify(kept, tolerance)
+    for digits in range(decimals, 8):
+        rounded = shapely.set_precision(simplified, 10 ** -digits, mode="pointwise")
+        if shapely.is_valid(rounded).all() and shapely.coverage_is_valid(rounded):
+            return list(rounded)
+    return list(simplified)
+
+
 def _drop_islets(geometry):
     """Keep the polygon parts of at least DISPLAY_MIN_PART_AREA, and always the largest one."""
     # make_valid may nest polygons in a GeometryCollection; two passes flatten that.

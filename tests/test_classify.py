@@ -77,3 +77,26 @@ def test_all_missing_gives_only_the_no_data_class():
 def test_unknown_scheme_is_refused():
     with pytest.raises(ValueError, match="natural_breaks"):
         classify([1, 2], "jenks")
+
+
+def test_a_tie_at_the_minimum_keeps_a_class_of_its_own():
+    # Small counts with many zeros (facilities per province or prefecture): quantile breaks put
+    # the first upper bound on the minimum; 0 and 1 must still get different colours.
+    values = [0] * 20 + list(range(1, 16))
+    c = classify(values, "quantiles", k=5)
+    zero, one, fifteen = c.classes[0], c.classes[20], c.classes[-1]
+    assert zero == 0 and one == 1 and fifteen == len(c.colours) - 1
+    assert c.bins[0].lo == c.bins[0].hi == 0
+    assert c.labels()[0] == "0"
+
+
+def test_one_distinct_value_is_one_class():
+    c = classify([4, 4, 4], "quantiles", k=5)
+    assert c.classes == (0, 0, 0) and len(c.colours) == 1
+
+
+@pytest.mark.parametrize("scheme", ["quantiles", "natural_breaks", "equal_interval"])
+def test_no_more_values_than_classes_gives_a_class_per_value(scheme):
+    c = classify([1, 0, 1, 1, 0, 2, float("nan")], scheme, k=5)
+    assert c.classes == (1, 0, 1, 1, 0, 2, -1)
+    assert c.labels() == ["0", "1", "2"] and len(set(c.colours)) == 3
