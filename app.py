@@ -29,7 +29,7 @@ MAP_HEIGHT = 540
 # Link parameters: widget key -> query parameter. Every choice that shapes the view is here.
 LINK = {"lang": "lang", "metric": "m", "view": "v", "as_of": "d", "window": "w", "rule": "r",
         "target_at": "t", "target_year": "ty", "pace": "p", "regions": "reg", "provinces": "prov",
-        "scheme": "s", "k": "k", "hubs": "hubs", "basemap": "tiles"}
+        "scheme": "s", "k": "k", "hubs": "hubs", "basemap": "tiles", "area": "a"}
 LISTS = {"regions", "provinces"}
 FLAGS = {"pace", "hubs", "basemap"}
 
@@ -50,6 +50,11 @@ def bundled() -> geo.Bundle:
 @st.cache_resource(show_spinner=False, max_entries=128)
 def bundled_view(spec: geo.ViewSpec) -> geo.ViewResult:
     return geo.view(bundled(), spec=spec)
+
+
+@st.cache_resource(show_spinner="Counting the areas…", max_entries=32)
+def bundled_drill(area: str, spec: geo.ViewSpec) -> geo.ViewResult:
+    return geo.drill_down(bundled(), area, spec=spec)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -78,6 +83,7 @@ def read_link() -> list[str]:
         "scheme": lambda v: v in geo.SCHEMES, "k": lambda v: v.isdigit() and 3 <= int(v) <= 7,
         "regions": lambda v: all(r in geo.REGIONS for r in v.split(",")),
         "provinces": lambda v: all(a in PROVINCES for a in v.split(",")),
+        "area": lambda v: bool(re.fullmatch(r"\d{6}", v)),
     }
     for key, name in LINK.items():
         if name not in params:
@@ -121,17 +127,21 @@ def write_link() -> None:
 
 
 def take_map_click() -> None:
-    """A click on a province adds it to the selection, a second click removes it. Applied at the
-    top of the run, before the province widget exists, so one rerun shows it."""
+    """A click on a province adds it to the selection, a second click removes it; for a metric
+    counted from points it opens the province's prefectures, and a prefecture's click its
+    counties. Applied at the top of the run, before the widgets exist, so one rerun shows it."""
     state = st.session_state.get("map") or {}
     clicked = ((state.get("last_active_drawing") or {}).get("properties") or {}).get("adcode")
     where = state.get("last_object_clicked")
     event = json.dumps([clicked, where], sort_keys=True)
-    if not clicked or event == st.session_state.get("_last_click") or clicked not in PROVINCES:
+    if not clicked or event == st.session_state.get("_last_click"):
         return
     st.session_state["_last_click"] = event
-    picked = list(st.session_state.get("provinces", []))
-    st.session_state["provinces"] = [a for a in picked if a != clicked] if clicked in picked else picked + [clicked]
+    if st.session_state.get("_drillable") and st.session_state.get("_level") in ("province", "prefecture"):
+        st.session_state["area"] = clicked  # a province opens its prefectures, a prefecture its counties
+    elif clicked in PROVINCES and not st.session_state.get("area"):
+        picked = list(st.session_state.get("provinces", []))
+        st.session_state["provinces"] = [a for a in picked if a != clicked] if clicked in picked else picked + [clicked]
 
 
 # ---------------------------------------------------------------------------- your data
@@ -303,6 +313,14 @@ def province_name(adcode: str) -> str:
     return p.name_zh if st.session_state.get("lang") == "zh" else f"{p.name_en} · {p.name_zh}"
 
 
+def area_names(frame) -> list[str]:
+    """The names of a view's areas (provinces, or a drill-down's prefectures and counties, which
+    have Chinese names only)."""
+    zh = st.session_state.get("lang") == "zh"
+    return [z if zh or not isinstance(e, str) or not e else f"{e} · {z}"
+            for z, e in zip(frame["name_zh"], frame["name_en"])]
+
+
 def number(value, kind: str = "value") -> str:
     return geo.format_value(value, kind)
 
@@ -380,6 +398,16 @@ spec = geo.ViewSpec(metric, view_key, month_end, rule, window, target_at,
                     int(target_year) if target_year else None, pace, tuple(picked), tuple(picked_regions))
 # Users' layers are not cached across sessions; they are small enough to compute at each rerun.
 result = geo.view(bundle, spec=spec) if layers else bundled_view(spec)
+drillable = geo.drillable(bundle, metric)
+area = st.session_state.get("area") if drillable else None
+if area:  # a drill-down: the prefectures of a province, or the counties of a prefecture
+    try:
+        counted = geo.ViewSpec(metric, "value", month_end, None, window)
+        result = geo.drill_down(bundle, area, spec=counted) if layers else bundled_drill(area, counted)
+    except geo.InputError as e:
+        st.session_state["area"] = area = None
+        st.warning(md(e))
+st.session_state["_drillable"], st.session_state["_level"] = drillable, result.level
 classification = geo.classification(result, scheme, k)
 shown = result.selection
 
@@ -398,15 +426,24 @@ with headline:
     outside = result.outside_window
     with_figure = int(result.frame["count"].notna().sum())
     parts.append(tr("app.window_status", n=with_figure - outside, total=with_figure, months=window,
-                    old=outside))
+                    old=outside, areas=tr(f"app.areas_{result.level}")))
     st.markdown(" · ".join(md(p) for p in parts))
 
 with left:
     point_rows = next((x.placed for x in layers if x.key == metric and x.placed is not None), None)
-    zoom_key = ",".join(sorted(picked_regions)) + "|" + ",".join(sorted(picked)) \
-        if st.session_state.get("_zoom_on_filter", True) else None
+    if area:  # the way back
+        steps = geo.breadcrumb(result)
+        crumbs = st.columns(len(steps) + 2)
+        for i, step in enumerate(steps):
+            current = i == len(steps) - 1
+            crumbs[i].button(("▸ " if current else "") + step["label"], key=f"crumb_{i}", disabled=current,
+                             on_click=st.session_state.__setitem__, args=("area", step["area"]))
+        st.caption(md(tr("app.drill_note", level=tr(f"app.level_{result.level}"))))
+    elif drillable:
+        st.caption(md(tr("app.drill_hint")))
     base = geo.base_map(basemap=basemap, asset_base_url=geo.STREAMLIT_VENDOR_URL, lang=lang)
-    groups = geo.map_layers(result, classification, lang=lang, hubs=hubs, points=point_rows, legend=False,
+    groups = geo.map_layers(result, classification, lang=lang, hubs=hubs and not area, points=point_rows,
+                            legend=False, selection_key=f"{area}|{sorted(picked)}|{sorted(picked_regions)}",
                             asset_base_url=geo.STREAMLIT_VENDOR_URL)
     start = st.session_state.pop("_map_view", None)  # a shared link's map position, once
     st_folium(base, key="map", height=MAP_HEIGHT, use_container_width=True, feature_group_to_add=groups,
@@ -423,7 +460,7 @@ def ranking_tab() -> None:
     if ranked.empty:
         st.info(tr("app.nothing_to_rank"))
     else:
-        ranked["province"] = [province_name(a) for a in ranked["adcode"]]
+        ranked["province"] = area_names(ranked)
         ranked["year"] = ranked["as_of"].str[:4]
         ranked["shown"] = [geo.format_value(v, view_key) for v in ranked["value"]]
         ranked["figure_date"] = ranked["as_of"]
@@ -449,7 +486,7 @@ def ranking_tab() -> None:
     old = shown[shown["in_window"] == False]  # noqa: E712
     if len(old):
         st.caption(md(tr("app.not_ranked", months=window, list=", ".join(
-            f"{province_name(a)} ({d})" for a, d in zip(old["adcode"], old["as_of"])))))
+            f"{n} ({d})" for n, d in zip(area_names(old), old["as_of"])))))
 
 
 def trajectory_tab() -> None:
@@ -487,7 +524,7 @@ def table_tab() -> None:
                "target": tr("app.col_target"), "attainment": tr("app.col_attainment"),
                "projected": tr("app.col_projected"), "source": tr("app.col_source")}
     table = pd.DataFrame({
-        "adcode": shown["adcode"], "name": [province_name(a) for a in shown["adcode"]],
+        "adcode": shown["adcode"], "name": area_names(shown),
         "shown": [geo.format_value(v, view_key) for v in shown["value"]],
         "count": [("" if pd.isna(c) else (message(f"qualifier.{q}", lang) if q in (">", "≈", "<") else "")
                    + number(c)) for c, q in zip(shown["count"], shown["qualifier"])],
@@ -503,12 +540,12 @@ def table_tab() -> None:
 
 
 def sources_tab() -> None:
-    sources = shown[shown["source"].notna()][["adcode", "as_of", "source"]]
-    for adcode, as_of_, source in sources.itertuples(index=False):
+    sources = shown[shown["source"].notna()]
+    for name, as_of_, source in zip(area_names(sources), sources["as_of"], sources["source"]):
         url = re.search(r"\((https?://[^)\s]+)\)\s*$", source)
         text = md(source[: url.start()] if url else source)
         link = f" [{md(url.group(1))}]({url.group(1)})" if url else ""
-        st.markdown(f"**{md(province_name(adcode))}** ({md(as_of_)}): {text}{link}")
+        st.markdown(f"**{md(name)}** ({md(as_of_)}): {text}{link}")
     if result.rule:
         st.markdown(f"**{md(tr('app.targets'))}**: {md(result.frame['target_source'].dropna().iloc[0] if result.frame['target_source'].notna().any() else '')}")
     unlocated = bundle.facilities[bundle.facilities["lon"].isna()]
@@ -527,6 +564,10 @@ def share_tab() -> None:
                        "application/geo+json", key="download_geojson")
     st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv",
                        key="download_csv")
+    st.download_button(tr("app.download_png"), partial(geo.to_png, result, None, scheme, k, lang=lang), f"{stem}.png",
+                       "image/png", key="download_png")
+    st.download_button(tr("app.download_svg"), partial(geo.to_svg, result, None, scheme, k, lang=lang),
+                       f"{stem}.svg", "image/svg+xml", key="download_svg")
 
 
 # Lazy tabs: only the open one is computed and sent, so a new visitor gets the map and the

@@ -24,7 +24,7 @@ MAP = 'iframe[title="streamlit_folium.st_folium"]'
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 
 
-def page_at(browser, url: str, width: int, height: int, blocked: list):
+def page_at(browser, url: str, width: int, height: int, blocked: list, minimum: int = 31):
     page = browser.new_page(viewport={"width": width, "height": height},
                             is_mobile=width < 500, has_touch=width < 500)
 
@@ -35,7 +35,7 @@ def page_at(browser, url: str, width: int, height: int, blocked: list):
         return r.abort()
     page.route("**/*", route)
     page.goto(url)
-    page.frame_locator(MAP).locator("path.leaflet-interactive").nth(30).wait_for(timeout=90_000)
+    page.frame_locator(MAP).locator("path.leaflet-interactive").nth(minimum - 1).wait_for(timeout=90_000)
     page.wait_for_timeout(2500)  # the chart and the last layout pass
     return page
 
@@ -72,6 +72,9 @@ def main(argv=None) -> int:
             page.close()
             page = page_at(browser, url + "?lang=zh&v=attainment", 1440, 900, blocked)
             page.screenshot(path=str(args.out / "desktop_zh_attainment.png"))
+            page.close()
+            page = page_at(browser, url + "?m=high_tech_zones&a=440000", 1440, 900, blocked, minimum=15)
+            page.screenshot(path=str(args.out / "desktop_drill_guangdong.png"))
             page.close()
             phone = page_at(browser, url, 390, 844, blocked)
             phone.screenshot(path=str(args.out / "phone_first_screen.png"))

@@ -325,3 +325,24 @@ def test_upload_of_a_gps_point_list_is_counted_per_province(app):
     assert props["110000"]["value"] == 2 and props["310000"]["value"] == 1
     assert props["440000"]["value"] == 0  # a real zero: none of the user's points are there
     assert props["110000"]["source"].startswith("my GPS survey")
+
+
+def test_a_click_on_a_province_opens_its_prefectures_for_a_metric_counted_from_points(app):
+    at, rec = app
+    at.selectbox(key="metric").select("high_tech_zones").run()
+    click(at, "440000")
+    assert not at.exception
+    data = rec.geojson()
+    assert data["rollout_mapper"]["level"] == "prefecture" and data["rollout_mapper"]["area"] == "440000"
+    assert len(data["features"]) == 21 and all(f["id"].startswith("44") for f in data["features"])
+    assert sum(f["properties"]["count"] for f in data["features"]) >= 14  # 广东's national zones
+    assert at.query_params["a"] in ("440000", ["440000"])  # the link keeps the drill-down
+    at.button(key="crumb_0").click().run()  # back to China
+    assert rec.geojson()["rollout_mapper"]["level"] == "province"
+
+
+def test_a_click_on_5g_selects_instead_of_drilling(app):
+    at, rec = app
+    click(at, "440000")
+    assert rec.geojson()["rollout_mapper"]["level"] == "province"
+    assert at.multiselect(key="provinces").value == ["440000"]
