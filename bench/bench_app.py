@@ -53,7 +53,7 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def served(checkout: Path, env: dict):
-    """`streamlit run app.py` in `checkout`; yields (url, seconds to health)."""
+    """`streamlit run app.py` in `checkout`; yields (url, its start time, the server's pid)."""
     port = _free_port()
     log = tempfile.TemporaryFile("w+")
     start = time.perf_counter()
@@ -73,7 +73,7 @@ def served(checkout: Path, env: dict):
                     log.seek(0)
                     raise RuntimeError(f"streamlit did not start:\n{log.read()[-3000:]}") from None
                 time.sleep(0.1)
-        yield url, start
+        yield url, start, server.pid
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -147,7 +147,7 @@ print(json.dumps(times[2:]))  # the first switch of each view fills the cache
 def measure(name: str, checkout: Path, env: dict, runs: int) -> dict:
     from playwright.sync_api import sync_playwright
     result = {"version": name}
-    with served(checkout, env) as (url, start), sync_playwright() as p:
+    with served(checkout, env) as (url, start, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         first, page = open_until_map(browser, url)
         result["start_to_map_s"] = time.perf_counter() - start

@@ -346,3 +346,14 @@ def test_a_click_on_5g_selects_instead_of_drilling(app):
     click(at, "440000")
     assert rec.geojson()["rollout_mapper"]["level"] == "province"
     assert at.multiselect(key="provinces").value == ["440000"]
+
+
+def test_markdown_in_a_bad_file_is_shown_as_text_and_the_map_stays(app):
+    at, rec = app
+    header_only = b"![x](http://evil.example/pixel.png),[click](http://evil.example)\n"
+    at.file_uploader(key="upload_values").set_value(("bad.csv", header_only, "text/csv")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "no data rows" in errors[0]
+    assert "](http" not in errors[0] and "\\]\\(http" in errors[0]  # brackets escaped: no link, no image
+    assert len(rec.map_layer()["features"]) == 34  # the map is still there
