@@ -4,8 +4,10 @@ Fixtures (app server, browser, offline page) are in conftest.py and shared by th
 """
 from __future__ import annotations
 
+import time
+
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import MAP_FRAME, REPO
 
@@ -26,13 +28,21 @@ def map_frame(page):
 
 
 def wait_for_polygons(page, minimum: int = MIN_PROVINCES) -> int:
-    """Wait until at least `minimum` polygons are drawn in the map (or time out); return how many."""
-    frame = page.wait_for_selector(MAP_FRAME, state="attached", timeout=MAP_TIMEOUT_MS).content_frame()
-    try:
-        frame.wait_for_function(f"n => ({POLYGONS_JS})() >= n", arg=minimum, timeout=MAP_TIMEOUT_MS)
-    except PlaywrightTimeout:  # report the count, the assertion says how many
-        pass
-    return frame.evaluate(POLYGONS_JS)
+    """Wait until at least `minimum` polygons are drawn in the map (or time out); return how many.
+    The map's frame is looked up afresh at each try: a rerun may replace it."""
+    deadline = time.monotonic() + MAP_TIMEOUT_MS / 1000
+    drawn = 0
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if "streamlit_folium" in frame.url:
+                try:
+                    drawn = frame.evaluate(POLYGONS_JS)
+                except PlaywrightError:  # the frame is being replaced
+                    drawn = 0
+        if drawn >= minimum:
+            break
+        page.wait_for_timeout(200)
+    return drawn
 
 
 def tooltip_of(page, index: int) -> str:
