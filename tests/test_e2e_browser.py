@@ -120,8 +120,13 @@ def test_geojson_download_in_the_browser(offline_page):
     page = offline_page
     wait_for_polygons(page)
     page.get_by_role("tab", name="Link & downloads").click()
+    # Opening a tab reruns the script (the tabs are lazy): click once the run is over.
+    page.wait_for_timeout(500)
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    button = page.get_by_role("button", name="Download GeoJSON (what the map shows)")
+    button.wait_for(timeout=60_000)
     with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("button", name="Download GeoJSON (what the map shows)").click()
+        button.click()
     data = json.loads(open(download.value.path(), encoding="utf-8").read())
     assert [f["id"] for f in data["features"]] == sorted(f["id"] for f in data["features"])
     assert len(data["features"]) == 34 and data["rollout_mapper"]["metric"] == "bs5g"
