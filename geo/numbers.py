@@ -11,10 +11,11 @@ Arithmetic is done in Decimal so that `1.2万` is exactly 12000, not 12000.00000
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .regions import clean_text
+from .regions import clean_text, number_mark
 
 OK, NO_DATA, QUALIFIED, INVALID = "ok", "no_data", "qualified", "invalid_value"
 
@@ -78,6 +79,10 @@ def parse_number(text: object) -> ParsedNumber:
     if folded in MISSING_MARKERS:
         return ParsedNumber(None, NO_DATA, f"missing-value marker {raw.strip()!r}" if folded
                             else "empty cell")
+    if mark := number_mark(cell):
+        return ParsedNumber(None, INVALID, f"{raw.strip()!r} carries a footnote mark {mark!r} "
+                            f"({unicodedata.name(mark, 'number sign').lower()}), which is not read as a "
+                            "digit; remove it or put the note in its own column")
     if _EXCEL_ERROR.match(folded):
         return ParsedNumber(None, INVALID, f"{raw.strip()!r} is a spreadsheet error, not a number")
     if _SIMPLE.match(cell):  # the common case, "1234" or "12.5", needs no further reading

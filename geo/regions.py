@@ -70,15 +70,42 @@ def _drop_invisible(text: str) -> str:
     return text if text.isascii() else text.translate(_invisible_table())
 
 
+@lru_cache(maxsize=1)
+def _number_marks() -> re.Pattern:
+    # Superscript, subscript, circled and parenthesised digits, fractions ("other numbers",
+    # category No). NFKC would fold 1234¹ into 12341 and 1234① into 12341: these are footnote
+    # marks, so they are kept as written for the parsers to refuse, never turned into digits.
+    marks = "".join(re.escape(chr(c)) for c in range(0x20000) if unicodedata.category(chr(c)) == "No")
+    return re.compile(f"([{marks}]+)")
+
+
+def number_mark(text: str) -> str | None:
+    """The first footnote mark, superscript or circled digit in `text` (`¹`, `①`, `⑴`), or None."""
+    if text.isascii():
+        return None
+    m = _number_marks().search(text)
+    return m.group()[0] if m else None
+
+
+def _nfkc(text: str) -> str:
+    """NFKC (width folding) of everything but the number marks, which it would turn into digits."""
+    parts = _number_marks().split(text)
+    if len(parts) == 1:
+        return unicodedata.normalize("NFKC", text)
+    # split() with a group alternates: text, marks, text, ...
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+
+
 def clean_text(text: object) -> str:
     """Width-folded (NFKC), invisible characters removed, runs of any space collapsed, stripped.
 
-    Case and inner punctuation are kept: this is the form for displaying and parsing a cell,
-    `normalise_text` is the form for comparing names.
+    Footnote marks (`¹`, `①`) are kept as written, not folded into digits. Case and inner
+    punctuation are kept: this is the form for displaying and parsing a cell, `normalise_text`
+    is the form for comparing names.
     """
     text = str(text)
     if not text.isascii():
-        text = _drop_invisible(unicodedata.normalize("NFKC", text.translate(_RADICALS)))
+        text = _drop_invisible(_nfkc(text.translate(_RADICALS)))
     return _SPACES.sub(" ", text).strip()
 
 

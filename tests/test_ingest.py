@@ -481,3 +481,23 @@ def test_feature_and_vertex_caps():
     frame, _ = read_points(_geojson([many, point]), "p.geojson",
                            limits=Limits(max_vertices_per_feature=4))
     assert "5 points" in frame.iloc[0]["problem"] and frame.iloc[1]["problem"] == ""
+
+
+# ---------------------------------------------------------------- exact or not at all
+
+@pytest.mark.parametrize("raw, mark", [("1234¹", "¹"), ("1234①", "①"), ("10²", "²")])
+def test_a_value_with_a_footnote_mark_is_invalid_and_the_row_names_the_mark(raw, mark):
+    result = _counts(f"省份,基站数\n北京,{raw}\n天津,5\n")
+    row = _by_line(result.report)[2]
+    assert row.status == "invalid_value" and repr(mark) in row.reason and "line 2" in row.reason
+    assert list(result.values["adcode"]) == ["120000"]
+
+
+def test_a_date_with_a_footnote_mark_is_not_read_as_another_year():
+    assert parse_as_of("202①")[0] is None
+    assert parse_as_of("2024²")[0] is None
+
+
+def test_a_name_with_a_footnote_mark_still_joins():
+    result = _counts("省份,基站数\n北京①,5\n天津¹,6\n")
+    assert list(result.values["adcode"]) == ["110000", "120000"]
