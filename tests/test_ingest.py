@@ -501,3 +501,17 @@ def test_a_date_with_a_footnote_mark_is_not_read_as_another_year():
 def test_a_name_with_a_footnote_mark_still_joins():
     result = _counts("省份,基站数\n北京①,5\n天津¹,6\n")
     assert list(result.values["adcode"]) == ["110000", "120000"]
+
+
+def test_a_split_thousands_separator_under_a_trailing_comma_header_is_shifted_not_joined():
+    # The header's trailing comma makes an empty third column; "1,234" unquoted spills into it.
+    result = _counts("省份,基站数,\n北京,1,234,\n上海,5,\n", default_as_of="2024")
+    rows = _by_line(result.report)
+    assert rows[2].status == "invalid_value" and "shifted" in rows[2].reason
+    assert rows[3].status == "joined"
+    assert list(result.values["adcode"]) == ["310000"]
+
+
+def test_a_leading_unnamed_index_column_is_kept_as_a_column():
+    table = read_table(b",\xe7\x9c\x81\xe4\xbb\xbd,v\n0,a,1\n1,b,2\n", "t.csv")
+    assert table.header == ["column 1", "省份", "v"] and table.ragged == {}

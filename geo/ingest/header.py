@@ -96,7 +96,7 @@ def _shape(records: list[tuple[int, list[str]]], filename: str, limits: Limits, 
     if len(body) > limits.max_rows:
         raise InputError(f"{len(body):,} data rows, more than the limit of {limits.max_rows:,}",
                          file=filename)
-    header = _header_names(header_cells, body)
+    header = _header_names(header_cells)
     width = len(header)
     rows, ragged = [], {}
     for line, cells in body:
@@ -131,14 +131,15 @@ def _find_header(records, nonblank: list[int], filename: str) -> int:
                      "separated by something other than comma, semicolon or tab?)", file=filename)
 
 
-def _header_names(cells: list[str], body) -> list[str]:
+def _header_names(cells: list[str]) -> list[str]:
     # The header's own cells set the width: a data row with more cells is ragged (its columns may
     # have shifted), never a reason to invent a column.
     # Names stay as the user wrote them (full-width brackets and all), minus invisible characters.
     names = [_INVISIBLE.sub("", c).strip() for c in cells]
-    # Columns with no header and no data are the trace of a trailing delimiter: drop them.
-    while names and not names[-1] and not any(
-            len(c) >= len(names) and clean_text(c[len(names) - 1]) for _, c in body):
+    # Columns after the last named one are the trace of a trailing delimiter, not data columns:
+    # a row with content there is wider than its data (an unquoted "1,234" spilling over), so it
+    # is flagged as ragged rather than read as one value short.
+    while names and not names[-1]:
         names.pop()
     out, seen = [], defaultdict(int)
     for position, name in enumerate(names, start=1):
