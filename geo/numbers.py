@@ -62,6 +62,7 @@ class ParsedNumber:
     reason: str = ""
     percent: bool = False  # written with %, value is the number before the sign ("12%" -> 12.0)
     exact: Decimal | None = None  # the same value as an exact decimal
+    unit: str = ""  # the multiplier written in the cell ("万" in "1.2万"), already applied
 
 
 def parse_number(text: object) -> ParsedNumber:
@@ -93,7 +94,7 @@ def parse_number(text: object) -> ParsedNumber:
         return parsed
     return ParsedNumber(parsed.value, QUALIFIED,
                         f"{raw.strip()!r} is qualified ({qualifier}), not an exact figure",
-                        parsed.percent, parsed.exact)
+                        parsed.percent, parsed.exact, parsed.unit)
 
 
 _PREFIXES = sorted(_PREFIX_QUALIFIERS, key=len, reverse=True)
@@ -128,10 +129,10 @@ def _parse_plain(body: str, raw: str) -> ParsedNumber:
         if text.endswith(word):
             text = text[: -len(word)].strip()
             break
-    multiplier = Decimal(1)
-    for unit, factor in UNIT_MULTIPLIERS.items():
-        if text.endswith(unit):
-            multiplier, text = factor, text[: -len(unit)].strip()
+    multiplier, unit = Decimal(1), ""
+    for word, factor in UNIT_MULTIPLIERS.items():
+        if text.endswith(word):
+            multiplier, unit, text = factor, word, text[: -len(word)].strip()
             break
     if percent and multiplier != 1:
         return ParsedNumber(None, INVALID, f"{shown!r} mixes a percent sign and a unit")
@@ -155,13 +156,13 @@ def _parse_plain(body: str, raw: str) -> ParsedNumber:
         return ParsedNumber(None, INVALID, f"{shown!r} is not a number")
     if not exact.is_finite() or abs(exact) > Decimal(10) ** 18:
         return ParsedNumber(None, INVALID, f"{shown!r} is out of range")
-    return _ok(exact, percent)
+    return _ok(exact, percent, unit)
 
 
-def _ok(exact: Decimal, percent: bool = False) -> ParsedNumber:
+def _ok(exact: Decimal, percent: bool = False, unit: str = "") -> ParsedNumber:
     if not exact.is_finite():
         return ParsedNumber(None, INVALID, f"{exact} is not a finite number")
-    return ParsedNumber(float(exact), OK, "", percent, exact)
+    return ParsedNumber(float(exact), OK, "", percent, exact, unit)
 
 
 def count_problem(parsed: ParsedNumber) -> str:

@@ -515,3 +515,18 @@ def test_a_split_thousands_separator_under_a_trailing_comma_header_is_shifted_no
 def test_a_leading_unnamed_index_column_is_kept_as_a_column():
     table = read_table(b",\xe7\x9c\x81\xe4\xbb\xbd,v\n0,a,1\n1,b,2\n", "t.csv")
     assert table.header == ["column 1", "省份", "v"] and table.ragged == {}
+
+
+def test_a_unit_written_in_the_cell_and_in_the_header_is_applied_once_and_said():
+    result = _counts("省份,基站数（万）\n北京,1.2万\n天津,3\n河北,1.2亿\n", value_col="基站数（万）")
+    rows = _by_line(result.report)
+    assert rows[2].status == "joined" and rows[2].value == 12_000
+    assert "cell" in rows[2].reason and "once" in rows[2].reason
+    assert rows[3].status == "joined" and rows[3].value == 30_000 and "header" in rows[3].reason
+    assert rows[4].status == "invalid_value" and "'亿'" in rows[4].reason and "'万'" in rows[4].reason
+    assert list(result.values["value"]) == [12_000.0, 30_000.0]
+
+
+def test_a_unit_written_only_in_the_cell_is_said_in_the_report():
+    row = _by_line(_counts("省份,基站数\n北京,1.2万\n").report)[2]
+    assert row.value == 12_000 and "'万'" in row.reason and "cell" in row.reason

@@ -15,7 +15,16 @@ import pandas as pd
 
 from .. import regions
 from ..errors import InputError
-from ..numbers import INVALID, NO_DATA, OK, QUALIFIED, count_problem, parse_number, unit_multiplier
+from ..numbers import (
+    INVALID,
+    NO_DATA,
+    OK,
+    QUALIFIED,
+    UNIT_MULTIPLIERS,
+    count_problem,
+    parse_number,
+    unit_multiplier,
+)
 from ..regions import clean_text, normalise_text
 from .header import RawTable
 
@@ -155,11 +164,11 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
         factor, unit, where = _detect_unit(table, value_col)
         percent_column = unit == "%"
         if factor != 1:
-            notes.append(f"values multiplied by {factor:,} ({where})")
+            notes.append(f"values without a unit of their own multiplied by {factor:,} ({where})")
     else:
-        factor, where = Decimal(multiplier), f"multiplier {multiplier} given"
+        factor, where = Decimal(multiplier), f"the multiplier {multiplier} given"
         if factor != 1:
-            notes.append(f"values multiplied by {factor:,} (given)")
+            notes.append(f"values without a unit of their own multiplied by {factor:,} (given)")
     width = len(table.header)
     resolved: dict[str, object] = {}
 
@@ -185,10 +194,8 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
                            suggestions="; ".join(exc.suggestions))
                 continue
         parsed = parse_number(raw_value)
-        value = None
-        if parsed.exact is not None:
-            value = float(parsed.exact * factor)
-            row["value"] = value
+        value, unit_note, unit_problem = _apply_unit(parsed, factor, where)
+        row["value"] = value
         if adcode == regions.NATIONAL_ADCODE:
             row.update(status="aggregate_row", reason=f"{raw_name.strip()!r} is a total or "
                        "regional subtotal, not a province; not joined")
@@ -210,6 +217,8 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
             problems.append(f"column {value_col!r} is in percent, not a count")
         elif parsed.status in (OK, QUALIFIED) and (why := count_problem(parsed)):
             problems.append(f"{raw_value.strip()!r} {why}")
+        if unit_problem:
+            problems.append(unit_problem)
         if period_i is not None and clean_text(cells[period_i]):
             period, why = parse_period(cells[period_i])
             if why:
@@ -227,8 +236,8 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
         notes_for_row = []
         if parsed.status == QUALIFIED:
             notes_for_row.append(parsed.reason + "; accepted as given")
-        if factor != 1:
-            notes_for_row.append(f"× {factor:,} ({where})")
+        if unit_note:
+            notes_for_row.append(unit_note)
         if line in table.ragged:
             notes_for_row.append(f"row has {table.ragged[line]} cells, header has {width}")
         row.update(status="joined", reason="; ".join(notes_for_row))
@@ -245,6 +254,27 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
     report_frame = report_frame.sort_values("line", kind="stable").reset_index(drop=True)
     report_frame["value"] = report_frame["value"].astype("float64")
     return IngestResult(values.reset_index(drop=True), report_frame, notes)
+
+
+def _apply_unit(parsed, factor: Decimal, where: str) -> tuple[float | None, str, str]:
+    """(value, what the report says about its unit, problem): a unit is applied once.
+
+    `factor` is the column's multiplier (its header, a `单位：` row or given), `where` says where
+    it was found. A cell that writes its own unit ("1.2万") keeps it; the same unit in the header
+    too is not applied a second time, and a different one is a conflict, not a guess.
+    """
+    if parsed.exact is None:
+        return None, "", ""
+    if not parsed.unit:
+        return float(parsed.exact * factor), (f"× {factor:,} ({where})" if factor != 1 else ""), ""
+    written = UNIT_MULTIPLIERS[parsed.unit]
+    if factor == 1:
+        return float(parsed.exact), f"× {written:,} (unit {parsed.unit!r} written in the cell)", ""
+    if factor == written:
+        return float(parsed.exact), (f"× {written:,} (unit {parsed.unit!r} written in the cell, and "
+                                     f"{where}: applied once)"), ""
+    return None, "", (f"the cell's unit {parsed.unit!r} (× {written:,}) disagrees with the column's "
+                      f"(× {factor:,}, {where})")
 
 
 def _resolve(raw_name: str, cache: dict[str, object]) -> str:
