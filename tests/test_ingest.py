@@ -194,11 +194,14 @@ def test_non_provinces_are_unmatched_with_a_reason_and_suggestions_never_applied
 
 
 def test_duplicates_after_normalisation_mark_every_line_and_join_none():
-    result = _counts("省份,基站数\n陕西,1\n北京,2\nShaanxi,3\n陝西省,4\n")
+    result = _counts("省份,基站数\n陕西,1\n北京,2\nShaanxi,1\n陝西省,1\n")
     rows = _by_line(result.report)
     assert {rows[n].status for n in (2, 4, 5)} == {"duplicate"}
     assert "4, 5" in rows[2].reason and "2, 5" in rows[4].reason and "2, 4" in rows[5].reason
     assert list(result.values["adcode"]) == ["110000"]
+    conflicting = _by_line(_counts("省份,基站数\n陕西,1\n北京,2\nShaanxi,3\n陝西省,4\n").report)
+    assert {conflicting[n].status for n in (2, 4, 5)} == {"conflict"}
+    assert "3 on line 4, 4 on line 5" in conflicting[2].reason
 
 
 def test_same_province_at_different_dates_is_not_a_duplicate():
@@ -395,13 +398,13 @@ def test_gbk_excel_export_with_title_units_total_and_footnote_accounts_for_every
     assert list(report["line"]) == list(range(1, 16))  # one row per input line, in order
     by_line = _by_line(report)
     assert [by_line[n].status for n in range(1, 16)] == [
-        "skipped", "skipped", "skipped", "joined", "joined", "duplicate", "no_data", "unmatched",
-        "unmatched", "duplicate", "invalid_value", "aggregate_row", "skipped", "skipped", "skipped"]
+        "skipped", "skipped", "skipped", "joined", "joined", "conflict", "no_data", "unmatched",
+        "unmatched", "conflict", "invalid_value", "aggregate_row", "skipped", "skipped", "skipped"]
     assert result.values.to_dict("records") == [
         {"adcode": "110000", "value": 32000.0, "as_of": "2023-12-31", "source": "工信部", "line": 4},
         {"adcode": "440000", "value": 320000.0, "as_of": "2023-12-31", "source": "工信部", "line": 5}]
     assert summary(report) == {"joined": 2, "no_data": 1, "unmatched": 2, "aggregate_row": 1,
-                               "invalid_value": 1, "duplicate": 2, "skipped": 6}
+                               "invalid_value": 1, "duplicate": 0, "conflict": 2, "skipped": 6}
 
 
 # ---------------------------------------------------------------- points
@@ -530,3 +533,19 @@ def test_a_unit_written_in_the_cell_and_in_the_header_is_applied_once_and_said()
 def test_a_unit_written_only_in_the_cell_is_said_in_the_report():
     row = _by_line(_counts("省份,基站数\n北京,1.2万\n").report)[2]
     assert row.value == 12_000 and "'万'" in row.reason and "cell" in row.reason
+
+
+@pytest.mark.parametrize("first, second", [("2024", "2024-12-31"), ("2024年底", "2024"),
+                                           ("2024-06", "2024-06-30"), ("2024", "2024")])
+def test_conflicting_values_for_one_province_and_period_are_both_reported_and_neither_joined(first, second):
+    result = _counts(f"省份,基站数,日期\n北京,100,{first}\n北京,999,{second}\n天津,5,2024\n", as_of_col="日期")
+    rows = _by_line(result.report)
+    assert rows[2].status == rows[3].status == "conflict"
+    assert "100" in rows[2].reason and "999" in rows[2].reason and "line 3" in rows[2].reason
+    assert list(result.values["adcode"]) == ["120000"]
+    assert summary(result.report)["conflict"] == 2
+
+
+def test_the_same_value_twice_for_one_period_is_a_duplicate_not_a_conflict():
+    result = _counts("省份,基站数,日期\n北京,100,2024\n北京,100,2024-12-31\n", as_of_col="日期")
+    assert {r.status for r in result.report.itertuples() if r.line > 1} == {"duplicate"}

@@ -1,7 +1,7 @@
 """A RawTable to per-province values (or targets) and a report with one row per input line.
 
 Every input line ends up in the report with a status (joined, no_data, unmatched, aggregate_row,
-invalid_value, duplicate, skipped) and a reason; nothing is coerced silently.
+invalid_value, duplicate, conflict, skipped) and a reason; nothing is coerced silently.
 """
 from __future__ import annotations
 
@@ -25,11 +25,12 @@ from ..numbers import (
     parse_number,
     unit_multiplier,
 )
+from ..observations import period_end
 from ..regions import clean_text, normalise_text
 from .header import RawTable
 
 STATUSES = ("joined", "no_data", "unmatched", "aggregate_row", "invalid_value", "duplicate",
-            "skipped")
+            "conflict", "skipped")
 REPORT_COLUMNS = ["line", "raw_name", "raw_value", "adcode", "status", "reason", "suggestions",
                   "value"]
 
@@ -309,25 +310,43 @@ def _unmatched_reason(exc: regions.ProvinceNotFound, raw_name: str) -> str:
 
 
 def _mark_duplicates(entries: list[dict]) -> None:
-    """Every line naming the same province (and period) twice is a duplicate; none is joined."""
+    """Lines naming one province for one period more than once: none of them is joined.
+
+    A period is compared by the day it ends, so `2024`, `2024年底` and `2024-12-31` are one
+    period. Different values for it are a `conflict` (both reported, neither shown); the same
+    value repeated is a `duplicate`.
+    """
     groups = defaultdict(list)
     for e in entries:
         if e["adcode"] and e["status"] in ("joined", "no_data", INVALID):
-            groups[(e["adcode"], e["period"])].append(e)
-    for (adcode, period), group in groups.items():
+            end = period_end(e["period"]).date().isoformat() if e["period"] else None
+            groups[(e["adcode"], end)].append(e)
+    for (adcode, end), group in groups.items():
         if len(group) < 2:
             continue
-        lines = [e["line"] for e in group]
+        values = {e["value"] for e in group if e["value"] is not None}
+        status = "conflict" if len(values) > 1 else "duplicate"
         name = regions.by_adcode()[adcode].name_zh
+        written = sorted({e["period"] for e in group if e["period"]})
+        when = f" for {' / '.join(written)}" if written else ""
+        if len(written) > 1:
+            when += f" (one period, ending {end})"
         for e in group:
-            other_lines = [n for n in lines[:12] if n != e["line"]][:10]
-            others = ", ".join(map(str, other_lines))
-            if len(lines) - 1 > len(other_lines):
-                others += f" and {len(lines) - 1 - len(other_lines)} more"
-            when = f" for {period}" if period else ""
-            e.update(status="duplicate", reason=(
-                f"{name} ({adcode}){when} also on line(s) {others}; none of these lines is joined"
-                + (f" (this line: {e['reason']})" if e["reason"] else "")))
+            others = [o for o in group if o is not e]
+            listed = ", ".join(f"{_shown(o)} on line {o['line']}" if status == "conflict" else str(o["line"])
+                               for o in others[:10])
+            if len(others) > 10:
+                listed += f" and {len(others) - 10} more"
+            if status == "conflict":
+                text = (f"conflicting values for {name} ({adcode}){when}: {_shown(e)} on this line, "
+                        f"{listed}; none of these lines is joined")
+            else:
+                text = f"{name} ({adcode}){when} also on line(s) {listed}; none of these lines is joined"
+            e.update(status=status, reason=text + (f" (this line: {e['reason']})" if e["reason"] else ""))
+
+
+def _shown(entry: dict) -> str:
+    return _figure(entry["value"]) if entry["value"] is not None else repr(entry["raw_value"].strip())
 
 
 def _total_check(entries: list[dict]) -> list[str]:
