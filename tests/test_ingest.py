@@ -549,3 +549,12 @@ def test_conflicting_values_for_one_province_and_period_are_both_reported_and_ne
 def test_the_same_value_twice_for_one_period_is_a_duplicate_not_a_conflict():
     result = _counts("省份,基站数,日期\n北京,100,2024\n北京,100,2024-12-31\n", as_of_col="日期")
     assert {r.status for r in result.report.itertuples() if r.line > 1} == {"duplicate"}
+
+
+@pytest.mark.parametrize("cell", ["0000", "0202", "9999", "0000-00-00", "1800-01-01"])
+def test_a_date_cell_out_of_range_is_one_invalid_row_not_a_failed_file(cell):
+    result = _counts(f"省份,基站数,日期\n北京,1,{cell}\n天津,2,2024\n", as_of_col="日期")
+    row = _by_line(result.report)[2]
+    assert row.status == "invalid_value" and repr(cell) in row.reason
+    assert row.reason.startswith("line 2, column '日期'")
+    assert list(result.values["adcode"]) == ["120000"]

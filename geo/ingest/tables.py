@@ -89,6 +89,9 @@ _DATE_PATTERNS = (
 )
 
 
+_YEARS = (1900, 2100)  # the years a figure's date may name
+
+
 def parse_as_of(text: str | None) -> tuple[str | None, str]:
     """(ISO date, year-month or year; reason) for a date cell; (None, '') when empty and
     (None, reason) when it is not a date. `2023年底` is 2023-12-31, a year-end by its words."""
@@ -100,6 +103,8 @@ def parse_as_of(text: str | None) -> tuple[str | None, str]:
         if not m:
             continue
         parts = [int(g) for g in m.groups()]
+        if not _YEARS[0] <= parts[0] <= _YEARS[1]:
+            break  # "0000", "0202": a typo or a code, not a year of a statistic
         try:
             if len(parts) == 3:
                 date(*parts)
@@ -108,7 +113,8 @@ def parse_as_of(text: str | None) -> tuple[str | None, str]:
         except ValueError:
             break
         return fmt.format(*parts), ""
-    return None, f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"
+    return None, (f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD, a year from "
+                  f"{_YEARS[0]} to {_YEARS[1]})")
 
 
 def parse_target_year(text: str | None) -> tuple[str | None, str]:
@@ -220,17 +226,17 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
             problems.append(f"{raw_value.strip()!r} {why}")
         if unit_problem:
             problems.append(unit_problem)
+        where_wrong = [f"column {value_col!r}: " + "; ".join(problems)] if problems else []
         if period_i is not None and clean_text(cells[period_i]):
             period, why = parse_period(cells[period_i])
             if why:
-                problems.append(f"{period_name} {why}")
+                where_wrong.append(f"column {table.header[period_i]!r}: {period_name} {why}")
             row["period"] = period
         else:
             row["period"] = default_period_value
-        if problems:
+        if where_wrong:
             # The report's value is the one that would be used; an invalid row has none.
-            row.update(status=INVALID, value=None, reason=f"line {line}, column {value_col!r}: "
-                       + "; ".join(problems))
+            row.update(status=INVALID, value=None, reason=f"line {line}, " + "; ".join(where_wrong))
             continue
         if row["status"] == "no_data":
             continue
