@@ -158,6 +158,8 @@ def _run(args) -> None:
             write_output(args.assignments, frame_to_csv(placed), inputs=inputs)
         not_ok = placed[placed["status"] != "ok"]
         print(f"placed {len(placed) - len(not_ok)} of {len(placed)} rows; wrote {args.out}")
+        for note in placed.attrs.get("notes", []):
+            print(f"  note: {note}", file=sys.stderr)
         for status, group in not_ok.groupby("status"):
             lines = ", ".join(str(n) for n in group["line"].head(20))
             more = f" and {len(group) - 20} more" if len(group) > 20 else ""

@@ -92,6 +92,7 @@ class Layer:
         """
         data, filename = _bytes(source, filename)
         frame, _ = ingest.read_points(data, filename)
+        notes = tuple(frame.attrs.get("notes", ()))
         placed = points.place_points(frame, lon_col=lon_col, lat_col=lat_col, datum=datum,
                                      fix_swapped=fix_swapped)
         as_of = _as_of(as_of, filename)
@@ -102,7 +103,7 @@ class Layer:
         observations = from_counts(
             counts.assign(as_of=as_of), metric.key, metric.unit, source_publisher=source_text.strip(),
             source_title=f"points of user file {filename}, counted per province by point-in-polygon")
-        return cls(metric, observations, pd.DataFrame(), placed, (), None, filename, placed)
+        return cls(metric, observations, pd.DataFrame(), placed, notes, None, filename, placed)
 
     @classmethod
     def from_targets(cls, source, *, applies_to: str, province_col: str | None = None,

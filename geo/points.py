@@ -243,7 +243,7 @@ def join_points_file(path, *, lon_col: str, lat_col: str, datum: str,
                      max_bytes: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a points CSV and place it. -> (counts by area, placed rows).
 
-    `placed.attrs` records the file, encoding, delimiter, datum and level used.
+    `placed.attrs` records the file, kind, datum and level used, and notes (the sheet read).
     """
     datum = datum_mod.normalise_datum(datum)
     if level not in join.LEVELS:
@@ -258,5 +258,6 @@ def join_points_file(path, *, lon_col: str, lat_col: str, datum: str,
                              expected=f"one of the columns found: {', '.join(found)}")
     placed = place_points(frame, lon_col=lon_col, lat_col=lat_col, datum=datum, level=level,
                           fix_swapped=fix_swapped)
-    placed.attrs.update(file=str(path), kind=kind, datum=datum, level=level)
+    placed.attrs.update(file=str(path), kind=kind, datum=datum, level=level,
+                        notes=frame.attrs.get("notes", []))
     return count_by_area(placed, level), placed

@@ -323,7 +323,7 @@ def test_two_columns_for_one_role_is_left_to_the_user():
 
 # ---------------------------------------------------------------- xlsx and types by content
 
-def test_xlsx_first_sheet_values_only_with_row_numbers():
+def test_xlsx_active_sheet_values_only_with_row_numbers():
     data = _xlsx([["2023年"], [], ["省份", "代码", "基站数", "占比", "日期"],
                   ["北京", 110000, 1234.0, 0.12, datetime(2023, 12, 31)],
                   ["广东", 440000.0, "=1+1", None, None]], formats={"D4": "0%"})
@@ -331,7 +331,9 @@ def test_xlsx_first_sheet_values_only_with_row_numbers():
     assert table.encoding == "xlsx" and table.header_line == 3
     assert table.rows[0] == (4, ["北京", "110000", "1234", "12%", "2023-12-31"])
     assert table.rows[1][0] == 5 and table.rows[1][1][:2] == ["广东", "440000"]
-    assert table.skipped[:2] == [(1, "title", "2023年"), (2, "blank", "")]
+    # Row 2 is not in the file at all (an empty row is not stored), so it is not listed.
+    assert table.skipped == [(1, "title", "2023年")]
+    assert table.notes == ["read sheet 'Sheet' (the active sheet); other sheets, not read: 'second'"]
 
 
 def test_xlsx_over_the_uncompressed_cap_is_refused_before_reading():
@@ -558,3 +560,89 @@ def test_a_date_cell_out_of_range_is_one_invalid_row_not_a_failed_file(cell):
     assert row.status == "invalid_value" and repr(cell) in row.reason
     assert row.reason.startswith("line 2, column '日期'")
     assert list(result.values["adcode"]) == ["120000"]
+
+
+# ---------------------------------------------------------------- hostile workbooks
+
+def test_xlsx_reads_the_visible_active_sheet_and_names_the_others():
+    from tests.hostile import decoy_workbook
+    table = read_table(decoy_workbook(), "book.xlsx")
+    assert table.sheet == "real" and table.rows == [(2, ["北京", "5", "2024"])]
+    assert len(table.notes) == 1
+    assert "'real' (the active sheet)" in table.notes[0]
+    assert "'decoy' (hidden)" in table.notes[0] and "'notes'" in table.notes[0]
+    result = ingest_counts(table, province_col="省份", value_col="基站数", as_of_col="日期")
+    assert list(result.values["value"]) == [5.0] and "'decoy' (hidden)" in result.notes[0]
+
+
+def test_a_hidden_active_sheet_is_not_read():
+    from tests.hostile import HEADER, row_xml, workbook
+    data = workbook([("secret", "hidden", row_xml(1, [0, 1]) + row_xml(2, [3, "9"])),
+                     ("shown", "visible", row_xml(1, [0, 1]) + row_xml(2, [4, "1"]))], HEADER, active=0)
+    table = read_table(data, "b.xlsx")
+    assert table.sheet == "shown" and "first visible sheet" in table.notes[0]
+
+
+def test_a_shared_string_longer_than_a_cell_can_hold_is_refused_before_the_cells_are_read():
+    import tracemalloc
+
+    from tests.hostile import huge_shared_string_workbook
+    data = huge_shared_string_workbook()
+    assert len(data) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="32,767"):
+            read_table(data, "big.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 400e6  # the 40 MB string once, never 200 copies of it
+
+
+def test_a_long_text_repeated_in_many_cells_is_capped_in_all():
+    from tests.hostile import huge_shared_string_workbook
+    data = huge_shared_string_workbook(chars=30_000, cells=2_000)  # 60 M characters in all
+    with pytest.raises(InputError, match="characters in all"):
+        read_table(data, "rep.xlsx")
+
+
+def test_a_blank_cell_in_the_last_column_of_every_row_does_not_widen_the_rows():
+    import tracemalloc
+
+    from tests.hostile import wide_rows_workbook
+    tracemalloc.start()
+    try:
+        table = read_table(wide_rows_workbook(rows=5_000), "wide.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert table.header == ["省份", "基站数", "日期"] and len(table.rows) == 5_000
+    assert table.rows[0] == (2, ["北京", "5", ""]) and table.ragged == {}
+    assert peak < 200e6  # 5,000 rows of 16,384 cells would be 655 MB of pointers alone
+
+
+def test_too_many_cell_styles_are_refused_in_one_line():
+    from tests.hostile import many_styles_workbook
+    with pytest.raises(InputError, match="64,000 cell formats"):
+        read_table(many_styles_workbook(), "styles.xlsx")
+
+
+def test_a_cell_over_excels_limit_names_its_row_and_column():
+    from tests.hostile import HEADER, workbook
+    rows = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+            f'<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" t="inlineStr"><is><t>{"9" * 40_000}</t></is></c></row>')
+    with pytest.raises(InputError) as err:
+        read_table(workbook([("S", "visible", rows)], HEADER), "cell.xlsx")
+    assert "row 2" in str(err.value) and "'B2'" in str(err.value) and "32,767" in str(err.value)
+
+
+def test_xlsx_dates_percentages_booleans_and_formulas_read_as_shown():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["省份", "值", "日期", "比例", "真", "公式"])
+    sheet.append(["北京", 3, datetime(2024, 6, 30), 0.125, True, "=1+1"])
+    sheet["D2"].number_format = "0.0%"
+    out = io.BytesIO()
+    book.save(out)
+    table = read_table(out.getvalue(), "types.xlsx")
+    assert table.rows == [(2, ["北京", "3", "2024-06-30", "12.5%", "TRUE", ""])]

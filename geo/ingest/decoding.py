@@ -1,7 +1,7 @@
 """Bytes to records: recognise the file by its content, decode strictly, split into cells.
 
 Files are recognised by their content, never by extension, and nothing uploaded is handed to
-GDAL: text is split with the csv module, workbooks are read with openpyxl after checking the
+GDAL: text is split with the csv module, workbooks are streamed by `xlsx` after checking the
 zip's uncompressed size.
 """
 from __future__ import annotations
@@ -9,10 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
 
 from ..errors import InputError
 
@@ -138,67 +135,3 @@ def check_record_caps(records: list, cells: list, filename: str, limits: Limits)
     if len(cells) > limits.max_columns and any(c.strip() for c in cells[limits.max_columns:]):
         raise InputError(f"more than {limits.max_columns} columns", file=filename,
                          row=records[-1][0])
-
-
-def xlsx_records(data: bytes, filename: str,
-                  limits: Limits) -> tuple[list[tuple[int, list[str]]], str]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"not a readable zip/xlsx file ({exc})", file=filename) from None
-    if "xl/workbook.xml" not in {i.filename for i in infos}:
-        raise InputError("a zip archive that is not an Excel .xlsx workbook", file=filename)
-    total = sum(i.file_size for i in infos)
-    # Checked before anything is decompressed; zipfile stops at the declared size while reading.
-    if total > limits.max_uncompressed_bytes or len(infos) > 10_000:
-        raise InputError(f"workbook unpacks to {total:,} bytes in {len(infos)} parts, more than "
-                         f"the limit of {limits.max_uncompressed_bytes:,} bytes", file=filename)
-    import openpyxl  # imported here: only .xlsx uploads need it
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        if not book.worksheets:
-            raise InputError("workbook has no worksheet", file=filename)
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # a stored dimension can claim 16384 columns; read what is there
-        records = []
-        for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
-            cells = [_xlsx_cell_text(c) for c in row]
-            while cells and cells[-1] == "":
-                cells.pop()
-            records.append((number, cells))
-            check_record_caps(records, cells, filename, limits)
-        title = sheet.title
-        book.close()
-    except InputError:
-        raise
-    except Exception as exc:  # openpyxl raises many kinds on malformed workbooks
-        raise InputError(f"cannot read the workbook ({type(exc).__name__}: {exc})",
-                         file=filename) from None
-    return records, title
-
-
-def _xlsx_cell_text(cell) -> str:
-    value = getattr(cell, "value", None)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        # A cell formatted as a percentage stores 0.12 and shows 12%; keep what the user saw,
-        # so that a count column can refuse it.
-        if "%" in (getattr(cell, "number_format", "") or ""):
-            return _decimal_text(exact * 100) + "%"
-        return _decimal_text(exact)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return str(value)
-
-
-def _decimal_text(exact: Decimal) -> str:
-    text = format(exact.normalize(), "f")
-    return text

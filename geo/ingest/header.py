@@ -14,7 +14,8 @@ import pandas as pd
 from ..errors import InputError
 from ..regions import clean_text
 from .columns import guess_columns
-from .decoding import Limits, csv_records, decode_text, sniff, sniff_delimiter, xlsx_records
+from .decoding import Limits, csv_records, decode_text, sniff, sniff_delimiter
+from .xlsx import xlsx_records
 
 
 @dataclass
@@ -36,6 +37,7 @@ class RawTable:
     header_line: int = 1
     ragged: dict[int, int] = field(default_factory=dict)
     sheet: str | None = None
+    notes: list[str] = field(default_factory=list)  # what was read (which sheet, and what not)
 
     def to_frame(self, line_column: str = "line") -> pd.DataFrame:
         """The data rows as strings, plus the file line of each row."""
@@ -47,13 +49,15 @@ class RawTable:
 
 
 def read_table(data: bytes, filename: str, *, limits: Limits = Limits()) -> RawTable:
-    """Read a CSV / tab-separated text file or the first sheet of an .xlsx workbook."""
+    """Read a CSV / tab-separated text file or the visible active sheet of an .xlsx workbook."""
     kind = sniff(data, filename, limits)
     if kind == "json":
         raise InputError("this is a JSON file, not a table; upload CSV or .xlsx", file=filename)
     if kind == "xlsx":
-        records, sheet = xlsx_records(data, filename, limits)
-        return _shape(records, filename, limits, encoding="xlsx", delimiter="", sheet=sheet)
+        records, sheet, notes = xlsx_records(data, filename, limits)
+        table = _shape(records, filename, limits, encoding="xlsx", delimiter="", sheet=sheet)
+        table.notes += notes
+        return table
     text, encoding = decode_text(data, filename)
     delimiter = sniff_delimiter(text)
     records = csv_records(text, delimiter, filename, limits)

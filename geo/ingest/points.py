@@ -38,6 +38,7 @@ def read_points(data: bytes, filename: str, *,
         frame["problem"] = [f"row has {table.ragged[line]} cells, the header {width}: columns may "
                             "have shifted" if table.ragged.get(line, 0) > width else ""
                             for line in frame["line"]]
+        frame.attrs["notes"] = list(table.notes)  # which sheet of a workbook was read
         return frame, "xlsx" if kind == "xlsx" else "csv"
     text, _ = decode_text(data, filename)
     try:

@@ -165,7 +165,7 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
         default_period_value, why = parse_period(str(default_period))
         if why:
             raise InputError(f"default {period_name}: {why}", file=table.filename)
-    notes: list[str] = []
+    notes: list[str] = list(table.notes)
     percent_column = False
     if multiplier is None:
         factor, unit, where = _detect_unit(table, value_col)
