@@ -646,3 +646,12 @@ def test_xlsx_dates_percentages_booleans_and_formulas_read_as_shown():
     book.save(out)
     table = read_table(out.getvalue(), "types.xlsx")
     assert table.rows == [(2, ["北京", "3", "2024-06-30", "12.5%", "TRUE", ""])]
+
+
+@pytest.mark.parametrize("length", [32_768, 140_000])
+def test_a_csv_cell_over_excels_limit_names_its_row_and_column(length):
+    for cell in ("1" * length, '"' + "x" * length + '"'):
+        with pytest.raises(InputError) as err:
+            read_table(f"省份,基站数,日期\n北京,{cell},2024\n".encode(), "long.csv")
+        message = str(err.value)
+        assert "file long.csv, row 2, column 'column 2'" in message and "32,767" in message

@@ -23,6 +23,8 @@ class Limits:
     max_uncompressed_bytes: int = 50_000_000
     max_features: int = 100_000
     max_vertices_per_feature: int = 10_000
+    max_cell_chars: int = 32_767  # Excel's limit for one cell
+    max_property_keys: int = 200  # GeoJSON: names of properties per feature, and in all
 
 
 
@@ -103,7 +105,10 @@ def sniff_delimiter(text: str) -> str:
     lines = [ln for ln in text.splitlines() if ln.strip()][:30]
     best, best_score = ",", (-1, -1)
     for delimiter in (",", "\t", ";"):
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        except csv.Error:  # a stray quote in a line cut out of a multi-line cell
+            continue
         multi = [c for c in counts if c > 1]
         if not multi:
             continue
@@ -117,12 +122,17 @@ def sniff_delimiter(text: str) -> str:
 def csv_records(text: str, delimiter: str, filename: str,
                  limits: Limits) -> list[tuple[int, list[str]]]:
     records, start = [], 1
+    # The csv module refuses cells over 131,072 characters with an error that names no cell;
+    # the whole file is capped in bytes already, so let it split any cell and check the length
+    # here, where the row and column are known. (Raised, never lowered: it is process-wide.)
+    if csv.field_size_limit() < limits.max_bytes + 1:
+        csv.field_size_limit(limits.max_bytes + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for cells in reader:
             records.append((start, cells))
-            start = reader.line_num + 1
             check_record_caps(records, cells, filename, limits)
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError(f"cannot split the line into cells ({exc})", file=filename,
                          row=reader.line_num) from None
@@ -135,3 +145,8 @@ def check_record_caps(records: list, cells: list, filename: str, limits: Limits)
     if len(cells) > limits.max_columns and any(c.strip() for c in cells[limits.max_columns:]):
         raise InputError(f"more than {limits.max_columns} columns", file=filename,
                          row=records[-1][0])
+    for position, cell in enumerate(cells, start=1):
+        if len(cell) > limits.max_cell_chars:
+            raise InputError(f"cell has {len(cell):,} characters, more than {limits.max_cell_chars:,} "
+                             "(Excel's limit for a cell)", file=filename, row=records[-1][0],
+                             column=f"column {position}")

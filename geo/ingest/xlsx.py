@@ -26,8 +26,7 @@ from xml.etree.ElementTree import ParseError, iterparse
 
 from ..errors import InputError
 
-# Excel's own limits: a cell holds at most 32,767 characters; a workbook at most 64,000 formats.
-MAX_CELL_CHARS = 32_767
+# Excel's own limit: a workbook holds at most 64,000 cell formats.
 MAX_CELL_FORMATS = 64_000
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _STRICT = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
@@ -150,10 +149,10 @@ class _Book:
             if _local(element.tag) != "si":
                 continue
             text = _rich_text(element)
-            if len(text) > MAX_CELL_CHARS:
+            if len(text) > self.limits.max_cell_chars:
                 raise InputError(f"shared string {len(strings) + 1:,} has {len(text):,} characters, "
-                                 f"more than Excel's limit of {MAX_CELL_CHARS:,} for a cell",
-                                 file=self.filename)
+                                 f"more than {self.limits.max_cell_chars:,} (Excel's limit for a "
+                                 "cell)", file=self.filename)
             strings.append(text)
             element.clear()
         return strings
@@ -206,10 +205,10 @@ class _Book:
                 ref = element.get("r")
                 column = _column_number(ref) if ref else column + 1
                 text = _cell_text(element, strings, formats, date1904)
-                if len(text) > MAX_CELL_CHARS:
-                    raise InputError(f"cell has {len(text):,} characters, more than Excel's limit "
-                                     f"of {MAX_CELL_CHARS:,}", file=filename, row=row_number,
-                                     column=ref or f"column {column}")
+                if len(text) > limits.max_cell_chars:
+                    raise InputError(f"cell has {len(text):,} characters, more than "
+                                     f"{limits.max_cell_chars:,} (Excel's limit for a cell)",
+                                     file=filename, row=row_number, column=ref or f"column {column}")
                 total += len(text)
                 if total > limits.max_uncompressed_bytes:
                     raise InputError(f"the cells hold more than {limits.max_uncompressed_bytes:,} "
