@@ -655,3 +655,53 @@ def test_a_csv_cell_over_excels_limit_names_its_row_and_column(length):
             read_table(f"省份,基站数,日期\n北京,{cell},2024\n".encode(), "long.csv")
         message = str(err.value)
         assert "file long.csv, row 2, column 'column 2'" in message and "32,767" in message
+
+
+# ---------------------------------------------------------------- hostile GeoJSON
+
+@pytest.mark.parametrize("properties", ["EPSG:4326", None, 7, ["name"]])
+def test_a_crs_whose_properties_are_not_an_object_is_one_clear_error(properties):
+    data = _geojson([_feature({"type": "Point", "coordinates": [116, 39]})],
+                    crs={"type": "name", "properties": properties})
+    with pytest.raises(InputError) as err:
+        read_points(data, "p.geojson")
+    assert "file p.geojson, column 'crs'" in str(err.value) and "WGS 84" in str(err.value)
+
+
+def test_distinct_property_names_are_capped_before_a_frame_is_built():
+    import tracemalloc
+
+    from tests.hostile import geojson_with_distinct_keys
+    data = geojson_with_distinct_keys()
+    assert len(data) < 5_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as err:
+            read_points(data, "keys.geojson")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "200 distinct property names" in str(err.value) and "row 67" in str(err.value)
+    assert peak < 300e6  # json.loads of the file, not features x keys
+
+
+def test_a_feature_with_too_many_properties_is_one_unplaced_row():
+    crowded = _feature({"type": "Point", "coordinates": [116, 39]}, **{f"p{i}": i for i in range(5)})
+    fine = _feature({"type": "Point", "coordinates": [117, 39]}, name="甲")
+    frame, _ = read_points(_geojson([crowded, fine]), "p.geojson", limits=Limits(max_property_keys=3))
+    assert "5 properties" in frame.iloc[0]["problem"] and frame.iloc[1]["problem"] == ""
+    assert list(frame.columns) == ["line", "part", "lon", "lat", "problem", "name"]
+
+
+def test_points_times_property_names_is_capped_as_a_table_is():
+    features = [_feature({"type": "Point", "coordinates": [116, 39]}, **{f"k{i}": 1}) for i in range(50)]
+    with pytest.raises(InputError, match="cells"):
+        read_points(_geojson(features), "p.geojson", limits=Limits(max_cells=1_000))
+
+
+def test_a_property_longer_than_a_cell_can_hold_makes_the_feature_unplaced():
+    data = _geojson([_feature({"type": "Point", "coordinates": [116, 39]}, note="x" * 40_000),
+                     _feature({"type": "Point", "coordinates": [117, 39]}, note="ok")])
+    frame, _ = read_points(data, "p.geojson")
+    assert "'note'" in frame.iloc[0]["problem"] and "32,767" in frame.iloc[0]["problem"]
+    assert frame.iloc[0]["note"] == "" and frame.iloc[1]["note"] == "ok"

@@ -25,6 +25,9 @@ class Limits:
     max_vertices_per_feature: int = 10_000
     max_cell_chars: int = 32_767  # Excel's limit for one cell
     max_property_keys: int = 200  # GeoJSON: names of properties per feature, and in all
+    # GeoJSON points x property names: a name missing from a feature costs nothing in the file
+    # but a cell in the table, so cells are capped, not only bytes.
+    max_cells: int = 5_000_000
 
 
 
