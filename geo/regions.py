@@ -89,6 +89,8 @@ def number_mark(text: str) -> str | None:
 
 def _nfkc(text: str) -> str:
     """NFKC (width folding) of everything but the number marks, which it would turn into digits."""
+    if unicodedata.is_normalized("NFKC", text):  # most text: nothing to fold, no mark to keep
+        return text
     parts = _number_marks().split(text)
     if len(parts) == 1:
         return unicodedata.normalize("NFKC", text)
@@ -247,10 +249,11 @@ def resolve_code(text: str) -> str | None:
     return adcode
 
 
-def resolve_province(text: object) -> str:
+def resolve_province(text: object, *, suggestions: bool = True) -> str:
     """The 6-digit adcode of a province-level unit named or coded by `text`.
 
-    Raises ProvinceNotFound with a reason and kind (and suggestions, never applied) otherwise.
+    Raises ProvinceNotFound with a reason and kind (and suggestions, never applied, unless
+    `suggestions` is False) otherwise.
     """
     if text is None or (isinstance(text, float) and text != text):
         raise ProvinceNotFound("", "empty name", kind="empty")
@@ -270,7 +273,8 @@ def resolve_province(text: object) -> str:
         if stripped and stripped != raw.strip():
             found = _resolve_key(raw, normalise_text(stripped))
     if found is None:
-        raise ProvinceNotFound(raw, "not a known province-level name", suggest(raw))
+        raise ProvinceNotFound(raw, "not a known province-level name",
+                               suggest(raw) if suggestions else ())
     return found
 
 
@@ -363,12 +367,21 @@ def suggest(text: str, limit: int = 3) -> tuple[str, ...]:
     """Province names that share the longest start with `text`: hints only, never applied."""
     key = normalise_text(text)
     scored = []
-    for alias, adcode in _alias_index().items():
+    # Only aliases that start like the name can share a start with it.
+    for alias, adcode in _aliases_by_first_character().get(key[:1], ()):
         shared = len(_common_prefix(alias, key))
         if shared >= 2 or (shared >= 1 and not key.isascii()):
             scored.append((-shared, adcode))
     seen = dict.fromkeys(adcode for _, adcode in sorted(scored))
     return tuple(f"{by_adcode()[a].name_zh} ({a})" for a in list(seen)[:limit])
+
+
+@lru_cache(maxsize=1)
+def _aliases_by_first_character() -> dict[str, list[tuple[str, str]]]:
+    index: dict[str, list[tuple[str, str]]] = {}
+    for alias, adcode in _alias_index().items():
+        index.setdefault(alias[:1], []).append((alias, adcode))
+    return index
 
 
 def _common_prefix(a: str, b: str) -> str:

@@ -705,3 +705,19 @@ def test_a_property_longer_than_a_cell_can_hold_makes_the_feature_unplaced():
     frame, _ = read_points(data, "p.geojson")
     assert "'note'" in frame.iloc[0]["problem"] and "32,767" in frame.iloc[0]["problem"]
     assert frame.iloc[0]["note"] == "" and frame.iloc[1]["note"] == "ok"
+
+
+def test_suggestions_are_computed_once_per_distinct_name_and_capped(monkeypatch):
+    from geo import regions
+    calls = []
+    real = regions.suggest
+    monkeypatch.setattr(regions, "suggest", lambda text, *a, **k: calls.append(text) or real(text, *a, **k))
+    names = [f"未知地{i}" for i in range(1_200)] * 2 + ["山东省份"] * 3
+    result = _counts("省份,基站数\n" + "".join(f"{n},1\n" for n in names))
+    assert len(calls) == len(set(calls)) == 1_000  # once per distinct name, 1,000 at most
+    rows = result.report[result.report["status"] == "unmatched"]
+    assert len(rows) == len(names)
+    late = rows[rows["raw_name"] == "山东省份"].iloc[0]
+    assert late["suggestions"] == "" and "not computed" in late["reason"]
+    early = _counts("省份,基站数\n山东省份,1\n").report.iloc[1]
+    assert early["suggestions"].startswith("山东省 (370000)")

@@ -284,12 +284,23 @@ def _apply_unit(parsed, factor: Decimal, where: str) -> tuple[float | None, str,
                       f"(× {factor:,}, {where})")
 
 
+MAX_SUGGESTED_NAMES = 1_000  # distinct unknown names given suggestions; the rest are listed only
+
+
 def _resolve(raw_name: str, cache: dict[str, object]) -> str:
-    """resolve_province, remembered per distinct cell text (tables repeat names a lot)."""
+    """resolve_province, remembered per distinct cell text (tables repeat names a lot), with
+    suggestions for the first MAX_SUGGESTED_NAMES distinct unknown names only."""
     if raw_name not in cache:
+        unknown = cache.setdefault(_UNKNOWN, 0)
         try:
-            cache[raw_name] = regions.resolve_province(raw_name)
+            cache[raw_name] = regions.resolve_province(raw_name,
+                                                       suggestions=unknown < MAX_SUGGESTED_NAMES)
         except regions.ProvinceNotFound as exc:
+            if exc.kind == "unknown_name":
+                cache[_UNKNOWN] = unknown + 1
+                if unknown >= MAX_SUGGESTED_NAMES:
+                    exc.reason += (f" (suggestions not computed: more than {MAX_SUGGESTED_NAMES:,} "
+                                   "distinct unknown names)")
             cache[raw_name] = exc
     found = cache[raw_name]
     if isinstance(found, regions.ProvinceNotFound):
@@ -297,6 +308,7 @@ def _resolve(raw_name: str, cache: dict[str, object]) -> str:
     return found
 
 
+_UNKNOWN = object()  # key of the count of distinct unknown names in _resolve's cache
 _SKIP_REASONS = {"title": "title row above the header", "blank": "blank line",
                  "footnote": "footnote below the table"}
 
