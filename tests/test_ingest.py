@@ -721,3 +721,19 @@ def test_suggestions_are_computed_once_per_distinct_name_and_capped(monkeypatch)
     assert late["suggestions"] == "" and "not computed" in late["reason"]
     early = _counts("省份,基站数\n山东省份,1\n").report.iloc[1]
     assert early["suggestions"].startswith("山东省 (370000)")
+
+
+def test_a_utf8_file_with_a_gbk_line_is_refused_with_the_line_and_an_encoding_hint():
+    data = "省份,基站数\n北京,1\n".encode() + "上海,2\n".encode("gbk") + "天津,3\n".encode()
+    with pytest.raises(InputError) as err:
+        read_table(data, "mixed.csv")
+    message = str(err.value)
+    assert message.startswith("file mixed.csv, row 3:") and "UTF-8" in message
+    assert "'上海,2'" in message and "GB18030" in message
+
+
+def test_a_gbk_file_is_still_read_as_gbk_even_when_a_line_happens_to_be_valid_utf8():
+    # "中文" in GBK is D6 D0 CE C4: not UTF-8. A line of only ASCII is valid in both.
+    data = "省份,基站数\n北京,1\n".encode("gbk") + b"Beijing,2\n" + "上海,3\n".encode("gbk")
+    table = read_table(data, "gbk.csv")
+    assert table.encoding == "gb18030" and table.rows[2] == (4, ["上海", "3"])

@@ -83,11 +83,44 @@ def decode_text(data: bytes, filename: str) -> tuple[str, str]:
         try:
             text = data.decode(codec, errors="strict")
         except UnicodeDecodeError:
+            if codec == "utf-8":
+                _refuse_mixed_encodings(data, filename)
             continue
         _refuse_control_characters(text, filename, codec)
         return text, codec
     tried = " or ".join(ENCODING_LABELS[c] for c in candidates)
     raise InputError(f"file is not valid text in {tried}", file=filename, expected="a CSV or tab-separated text file")
+
+
+# Chinese text as UTF-8: every non-ASCII character a CJK ideograph or CJK/full-width punctuation.
+# GBK bytes that happen to be valid UTF-8 decode to Latin, Cyrillic and the like, almost never
+# to a line of ideographs, so such lines tell a UTF-8 file from a GBK one.
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_CJK_TEXT = re.compile(f"[\\x00-\\x7f{_CJK}]*[{_CJK}][\\x00-\\x7f{_CJK}]*")
+
+
+def _refuse_mixed_encodings(data: bytes, filename: str) -> None:
+    """A UTF-8 file with a line in another encoding (a GBK line pasted in) would come out
+    garbled as GB18030: say which line it is instead."""
+    bad, utf8_chinese = [], 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append((number, line))
+            continue
+        utf8_chinese += bool(_CJK_TEXT.fullmatch(text.rstrip("\r")))
+    if not bad or not utf8_chinese:
+        return
+    number, line = bad[0]
+    try:
+        reads_as = f"; it reads as {line.decode('gb18030').strip()[:60]!r} in GB18030"
+    except UnicodeDecodeError:
+        reads_as = ""
+    more = f" (and {len(bad) - 1} more line(s))" if len(bad) > 1 else ""
+    raise InputError(f"this line is not UTF-8{more} while {utf8_chinese} line(s) of Chinese text "
+                     f"are: the file mixes two encodings{reads_as}; save the whole file in one "
+                     "encoding (UTF-8)", file=filename, row=number)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
