@@ -113,9 +113,12 @@ def _view(args):
         for note in layer.notes:
             print(f"  note: {note}", file=sys.stderr)
         bundle, metric = bundle.with_layer(layer), layer.key
-    return geo.view(bundle, metric=metric, view=args.view, as_of=args.as_of, rule=args.rule,
-                    stale_after_months=args.stale_months, stale_as_no_data=args.hide_stale,
-                    provinces=_split(args.provinces), regions=_split(args.regions))
+    result = geo.view(bundle, metric=metric, view=args.view, as_of=args.as_of, rule=args.rule,
+                      stale_after_months=args.stale_months, stale_as_no_data=args.hide_stale,
+                      provinces=_split(args.provinces), regions=_split(args.regions))
+    for note in result.notes[1:]:  # the first is the metric's explanation
+        print(f"  note: {note}", file=sys.stderr)
+    return result
 
 
 def _run(args) -> None:

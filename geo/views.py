@@ -21,7 +21,7 @@ from . import targets as targets_mod
 from .errors import InputError
 from .metrics import Metric
 from .observations import latest_at, source_text
-from .regions import NATIONAL_ADCODE, REGIONS, resolve_province
+from .regions import NATIONAL_ADCODE, REGIONS, by_adcode, resolve_province
 
 
 def _plain_number(value: float) -> str:
@@ -175,6 +175,10 @@ def build_view(spec: ViewSpec, *, boundaries: gpd.GeoDataFrame, observations: pd
     available = targets_mod.rules_for(targets, metric.key)
     rule = spec.rule if spec.rule in available else (available[0] if available else None)
     notes = [metric.explanation]
+    later = observations[(observations["metric"] == metric.key) & (observations["as_of_date"] > date)
+                         & (observations["adcode"] != NATIONAL_ADCODE)]
+    if len(later):  # a figure dated after the view's date is left out; say so, never silently
+        notes.append(_later_figures_note(later, spec.as_of))
     if rule is not None:
         allocated = targets_mod.RULES[rule].allocate(metric.key, targets, observations)
         allocated = allocated.set_index("adcode")
@@ -202,6 +206,16 @@ def build_view(spec: ViewSpec, *, boundaries: gpd.GeoDataFrame, observations: pd
     rule_label = targets_mod.RULES[rule].label if rule else "no quantitative target"
     return ViewResult(gpd.GeoDataFrame(frame, geometry="geometry", crs=boundaries.crs), metric, spec,
                       rule, rule_label, notes, national_figure, facilities, hubs)
+
+
+def _later_figures_note(later: pd.DataFrame, as_of: str) -> str:
+    registry = by_adcode()
+    listed = [f"{registry[a].name_zh if a in registry else a} ({d})"
+              for a, d in sorted(set(zip(later["adcode"], later["as_of"])))]
+    shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
+    n = len(later)
+    return (f"{n} figure{'s' if n > 1 else ''} dated after {as_of} {'are' if n > 1 else 'is'} not "
+            f"shown: {shown}. Choose a later date to see {'them' if n > 1 else 'it'}.")
 
 
 def _population_matching(observations: pd.DataFrame, frame: pd.DataFrame, default_year: int) -> pd.DataFrame:

@@ -78,3 +78,14 @@ def test_stale_figures_can_be_shown_as_no_data_keeping_their_date():
     assert math.isnan(f.loc["120000", "value"]) and math.isnan(f.loc["120000", "count"])
     assert f.loc["120000", "as_of"] == "2020-12-31" and f.loc["120000", "stale"] == True  # noqa: E712
     assert f.loc["110000", "count"] == 100  # not stale: kept
+
+
+def test_figures_dated_after_the_view_date_are_named_in_a_note():
+    obs = OBS + [("120000", "bs5g", 77, "2027"), ("130000", "bs5g", 5, "2026-03-31")]
+    r = geo.view(bundle(obs, TARGETS), metric="bs5g", view="value", as_of="2025-12-31")
+    f = r.frame.set_index("adcode")
+    assert f.loc["120000", "value"] == 40 and math.isnan(f.loc["130000", "value"])
+    later = [n for n in r.notes if "after 2025-12-31" in n]
+    assert len(later) == 1 and "天津市 (2027)" in later[0] and "河北省 (2026-03-31)" in later[0]
+    assert "2 figures" in later[0]
+    assert not [n for n in run("value").notes if "after" in n]  # none later: no note
