@@ -5,13 +5,16 @@
   python -m geo join-points sites.csv --lon lng --lat lat --datum wgs84 [--level province] --out counts.csv
   python -m geo prepare            # boundaries and join indexes, cached (set-up runs it)
 
-A user's mistake (a bad argument or file) gives a one-line `error:` on stderr and exit status 2.
-Anything else is a bug: exit status 1 with a one-line note (the traceback with --debug).
+A user's mistake (a bad argument or file) gives a one-line `error:` on stderr and exit status 2;
+arguments and the paths of inputs and outputs are checked before any work. A broken installation
+or bundled file gives `error (not in your input):` and exit status 1. Anything else is a bug:
+exit status 1 with a one-line note (the traceback with --debug).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from . import config
@@ -34,6 +37,25 @@ def _months(text: str) -> int:
     return value
 
 
+def _view_date(text: str) -> str:
+    import pandas as pd
+    try:
+        date = pd.Timestamp(text.strip())
+    except (ValueError, TypeError, OverflowError):
+        date = pd.NaT
+    if pd.isna(date):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)")
+    return text
+
+
+def _figure_date(text: str) -> str:
+    from .ingest import parse_as_of
+    value, why = parse_as_of(text)
+    if not value:
+        raise argparse.ArgumentTypeError(why or f"{text!r} is not a date (expected YYYY-MM-DD)")
+    return text
+
+
 def _view_arguments(p: argparse.ArgumentParser) -> None:
     from .classify import SCHEMES
     from .metrics import METRICS
@@ -41,7 +63,7 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     from .views import VIEWS
     p.add_argument("--metric", default=config.DEFAULT_METRIC, choices=sorted(METRICS))
     p.add_argument("--view", default=config.DEFAULT_VIEW, choices=list(VIEWS))
-    p.add_argument("--as-of", default=config.DEFAULT_AS_OF,
+    p.add_argument("--as-of", default=config.DEFAULT_AS_OF, type=_view_date,
                    help="YYYY-MM-DD: newest figure at or before this date")
     p.add_argument("--rule", choices=list(RULES), help="target allocation rule (default: first available)")
     p.add_argument("--stale-months", type=_months, default=config.DEFAULT_STALE_MONTHS,
@@ -61,14 +83,14 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     u.add_argument("--value-col", help="column holding the value (default: recognised by name)")
     u.add_argument("--as-of-col", help="column holding each row's date")
     u.add_argument("--source-col", help="column holding each row's source")
-    u.add_argument("--default-as-of", help="date for rows without one (YYYY-MM-DD)")
+    u.add_argument("--default-as-of", type=_figure_date, help="date for rows without one (YYYY-MM-DD)")
     u.add_argument("--source", help="source for rows without one")
     u.add_argument("--targets-of", choices=sorted(METRICS), help="measure against this metric's targets")
     u.add_argument("--report", type=Path, help="write the per-line ingestion report (CSV)")
 
 
 def parser() -> argparse.ArgumentParser:
-    from .join import LEVELS
+    LEVELS = tuple(config.ADMIN_LEVELS)  # noqa: N806 - not geo.join's: parsing needs no geopandas
     p = _Parser(prog="python -m geo", description="The rollout mapper's command line.")
     p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -97,7 +119,8 @@ def _split(text: str) -> tuple[str, ...]:
 
 def _view(args):
     import geo
-    bundle = geo.load()
+    # Only the facility counts the view needs: they take the spatial join (a second or more).
+    bundle = geo.load(metrics=() if args.counts else (args.metric,))
     metric = args.metric
     if args.counts:
         layer = geo.Layer.from_table(
@@ -121,11 +144,32 @@ def _view(args):
     return result
 
 
+def _check_paths(args) -> list[Path]:
+    """The inputs, once each is known to be a regular file and no output would replace one of
+    them or another output: told before any work, in one line."""
+    from .files import check_input, check_output
+    inputs = [p for p in (getattr(args, "counts", None), getattr(args, "file", None)) if p]
+    for path in inputs:
+        check_input(path)
+    outputs = [p for p in (getattr(args, "out", None), getattr(args, "report", None),
+                           getattr(args, "assignments", None)) if p]
+    targets = [check_output(path, inputs=inputs) for path in outputs]
+    for i, target in enumerate(targets):
+        if target in targets[:i]:
+            raise InputError("two outputs are the same file", file=str(outputs[i]),
+                             expected="a different path for each output")
+    return inputs
+
+
 def _run(args) -> None:
     import geo
 
     from .files import write_output
-    inputs = [getattr(args, "counts", None), getattr(args, "file", None)]
+    inputs = _check_paths(args)
+    if args.command == "prepare":
+        bad = [level for level in _split(args.levels) if level not in config.ADMIN_LEVELS]
+        if bad:
+            raise InputError(f"unknown level {bad[0]!r}", expected=", ".join(config.ADMIN_LEVELS))
     if args.command == "export":
         v = _view(args)
         text = geo.to_csv(v) if args.out.suffix.lower() == ".csv" else geo.to_geojson(v)
@@ -142,17 +186,12 @@ def _run(args) -> None:
         start = time.perf_counter()
         boundaries.load_display()
         for level in _split(args.levels):
-            if level not in join.LEVELS:
-                raise InputError(f"unknown level {level!r}", expected=", ".join(join.LEVELS))
             join.area_index(level)
         print(f"boundaries and join indexes ready in {boundaries.cache_dir()} "
               f"({time.perf_counter() - start:.1f} s)")
     elif args.command == "join-points":
         from .export import frame_to_csv
         from .points import join_points_file
-        for out in (args.out, args.assignments):
-            if out is not None and out.resolve() == args.file.resolve():
-                raise InputError("the output would overwrite the input file", file=str(out))
         counts, placed = join_points_file(args.file, lon_col=args.lon, lat_col=args.lat,
                                           datum=args.datum, level=args.level,
                                           fix_swapped=args.fix_swapped)
@@ -169,8 +208,13 @@ def _run(args) -> None:
             print(f"  {status}: {len(group)} rows (lines {lines}{more})", file=sys.stderr)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    (file or sys.stderr).write(f"warning: {message}\n")
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    warnings.showwarning = _one_line_warning  # a rebuilt cache is said in one line
     try:
         _run(args)
     except InputError as e:

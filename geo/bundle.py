@@ -71,15 +71,16 @@ def _borrowed_targets(all_targets: pd.DataFrame, metric: str, layer_key: str) ->
     return rows
 
 
-def facility_observations(registry: pd.DataFrame) -> pd.DataFrame:
-    """Per-province facility counts from the spatial join, as observations.
+def facility_observations(registry: pd.DataFrame, metrics=None) -> pd.DataFrame:
+    """Per-province facility counts from the spatial join, as observations (of `metrics` only,
+    when given).
 
     The registries list every national facility of their kind, so a mainland province with none
     has a sourced zero; they do not cover Taiwan, Hong Kong or Macau (NA: no data there).
     """
     frames = []
     for metric in METRICS.values():
-        if metric.basis != "facilities":
+        if metric.basis != "facilities" or (metrics is not None and metric.key not in metrics):
             continue
         counts = facilities.count_by_province(registry, metric.facility_kinds)
         counts = counts[counts["count"].notna()].reset_index(drop=True)
@@ -95,17 +96,25 @@ def facility_observations(registry: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def load() -> Bundle:
+def load(*, metrics=None) -> Bundle:
     """The bundled data: boundaries (prepared and cached on first use), observations with the
-    facility counts of the spatial join, targets, facilities and hub nodes."""
+    facility counts of the spatial join, targets, facilities and hub nodes.
+
+    `metrics` (keys) limits the bundle to what those metrics need: a facility metric not listed
+    is left out (its counts take the spatial join), so a small command loads in about a second.
+    """
     registry = facilities.load_facilities()
+    wanted = {k: m for k, m in METRICS.items()
+              if metrics is None or m.basis != "facilities" or k in metrics}
+    counted = [k for k, m in wanted.items() if m.basis == "facilities"]
     return Bundle(
         boundaries=boundaries.load_display(),
-        observations=pd.concat([observations.load_observations(), facility_observations(registry)],
-                               ignore_index=True),
+        observations=_concat(observations.load_observations(),
+                             facility_observations(registry, counted) if counted else None),
         targets=targets.load_targets(),
         facilities=registry,
         hubs=facilities.load_hubs(),
+        metrics=MappingProxyType(wanted),
     )
 
 

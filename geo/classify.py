@@ -9,14 +9,15 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
+# name -> (label, mapclassify classifier). mapclassify is imported when a map is classified
+# (it brings scipy and scikit-learn: over a second), not by a command that only lists schemes.
 SCHEMES = {
-    "quantiles": ("Quantiles", mapclassify.Quantiles),
-    "natural_breaks": ("Natural breaks (Fisher-Jenks)", mapclassify.FisherJenks),
-    "equal_interval": ("Equal interval", mapclassify.EqualInterval),
+    "quantiles": ("Quantiles", "Quantiles"),
+    "natural_breaks": ("Natural breaks (Fisher-Jenks)", "FisherJenks"),
+    "equal_interval": ("Equal interval", "EqualInterval"),
 }
 NO_DATA_COLOUR = "#b4b4b4"
 NO_DATA_LABEL = "no data"
@@ -72,7 +73,10 @@ def _edges(present: np.ndarray, scheme: str, k: int) -> np.ndarray:
         # mapclassify warns when ties leave fewer classes than asked (the legend shows what is
         # left) and when numba is absent (the pure-Python Fisher-Jenks is fast for 34 values).
         warnings.simplefilter("ignore", UserWarning)
-        bins = SCHEMES[scheme][1](present, k=k).bins  # upper bounds of each class
+        import mapclassify
+
+        classifier = getattr(mapclassify, SCHEMES[scheme][1])
+        bins = classifier(present, k=k).bins  # upper bounds of each class
     return np.concatenate([[present.min()], bins])
 
 

@@ -150,7 +150,8 @@ def _bytes(source, filename: str | None) -> tuple[bytes, str]:
             raise InputError("a file name is needed with bytes (it names the file in messages)")
         return bytes(source), filename
     path = Path(source)
-    return files.read_input(path), filename or path.name
+    # Capped before reading: a 10 GB file is refused by its size, not read into memory first.
+    return files.read_input(path, max_bytes=ingest.Limits().max_bytes), filename or path.name
 
 
 def _table(source, filename: str | None) -> RawTable:

@@ -38,7 +38,7 @@ from . import join
 from .config import CHINA_LAT, CHINA_LON
 from .errors import InputError
 from .files import read_input
-from .ingest import read_points
+from .ingest import Limits, read_points
 from .numbers import MISSING_MARKERS
 from .regions import clean_text
 
@@ -250,7 +250,8 @@ def join_points_file(path, *, lon_col: str, lat_col: str, datum: str,
         raise InputError(f"unknown level {level!r}", file=str(path),
                          expected=f"one of {', '.join(join.LEVELS)}")
     path = Path(path)
-    frame, kind = read_points(read_input(path, max_bytes=max_bytes), path.name)
+    limits = Limits() if max_bytes is None else Limits(max_bytes=max_bytes)
+    frame, kind = read_points(read_input(path, max_bytes=limits.max_bytes), path.name, limits=limits)
     for col in (lon_col, lat_col):
         if col not in frame.columns:
             found = [c for c in frame.columns if c not in ("line", "part", "problem")]

@@ -10,9 +10,8 @@ downloads is exactly what they saw.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -22,6 +21,9 @@ from .errors import InputError
 from .metrics import Metric
 from .observations import latest_at, source_text
 from .regions import NATIONAL_ADCODE, REGIONS, by_adcode, resolve_province
+
+if TYPE_CHECKING:  # geopandas is imported where a frame is built, not by a look at VIEWS
+    import geopandas as gpd
 
 
 def _plain_number(value: float) -> str:
@@ -150,6 +152,8 @@ def build_view(spec: ViewSpec, *, boundaries: gpd.GeoDataFrame, observations: pd
     `observations` is long format and already holds the metric's rows (facility counts and
     users' layers are turned into observations before they get here).
     """
+    import geopandas as gpd
+
     spec = spec.validated()
     view = VIEWS[spec.view]
     date = pd.Timestamp(spec.as_of)
