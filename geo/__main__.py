@@ -214,9 +214,10 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    warnings.showwarning = _one_line_warning  # a rebuilt cache is said in one line
     try:
-        _run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning  # a rebuilt cache is said in one line
+            _run(args)
     except InputError as e:
         sys.stderr.write(f"error: {e}\n")
         return 2
