@@ -33,11 +33,20 @@ def workbook(sheets, shared=(), *, active: int = 0, styles: str | None = None) -
     n = len(sheets)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        # Content types as Excel writes them, so that other readers (openpyxl) open the file too.
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+        overrides = [("/xl/workbook.xml", f"{kind}.sheet.main+xml"),
+                     ("/xl/sharedStrings.xml", f"{kind}.sharedStrings+xml")]
+        overrides += [(f"/xl/worksheets/sheet{i + 1}.xml", f"{kind}.worksheet+xml") for i in range(n)]
+        if styles is not None:
+            overrides.append(("/xl/styles.xml", f"{kind}.styles+xml"))
         z.writestr("[Content_Types].xml", (
             '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
             'package/2006/content-types"><Default Extension="rels" ContentType="application/'
             'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
-            'ContentType="application/xml"/></Types>'))
+            'ContentType="application/xml"/>' + "".join(
+                f'<Override PartName="{part}" ContentType="{ctype}"/>' for part, ctype in overrides)
+            + "</Types>"))
         z.writestr("_rels/.rels", f'<Relationships xmlns="{_RELS}"><Relationship Id="rId1" '
                    f'Type="{_DOC}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
         z.writestr("xl/workbook.xml", (
@@ -48,12 +57,16 @@ def workbook(sheets, shared=(), *, active: int = 0, styles: str | None = None) -
         z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{_RELS}">' + "".join(
             f'<Relationship Id="rId{i + 1}" Type="{_DOC}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
             for i in range(n)) + f'<Relationship Id="rId{n + 1}" Type="{_DOC}/sharedStrings" '
-            'Target="sharedStrings.xml"/></Relationships>')
+            'Target="sharedStrings.xml"/>' + (f'<Relationship Id="rId{n + 2}" Type="{_DOC}/styles" '
+                                              'Target="styles.xml"/>' if styles is not None else "")
+            + '</Relationships>')
         for i, (_, _, rows) in enumerate(sheets):
             z.writestr(f"xl/worksheets/sheet{i + 1}.xml",
                        f'<worksheet xmlns="{_MAIN}"><sheetData>{rows}</sheetData></worksheet>')
+        # A string that starts with "<" is the XML of a string item (rich text runs).
         z.writestr("xl/sharedStrings.xml", f'<sst xmlns="{_MAIN}">' + "".join(
-            f"<si><t>{s}</t></si>" for s in shared) + "</sst>")
+            f"<si>{s}</si>" if s.startswith("<") else f"<si><t>{s}</t></si>" for s in shared)
+            + "</sst>")
         if styles is not None:
             z.writestr("xl/styles.xml", styles)
     return buffer.getvalue()
@@ -89,8 +102,12 @@ def wide_rows_workbook(rows: int = 300_000) -> bytes:
 
 def many_styles_workbook(styles: int = 500_000) -> bytes:
     """Half a million cell styles (a few hundred KB zipped)."""
-    xml = (f'<styleSheet xmlns="{_MAIN}"><cellXfs count="{styles}">'
-           + '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"><alignment horizontal="left"/></xf>' * styles
+    xml = (f'<styleSheet xmlns="{_MAIN}"><fonts count="1"><font><sz val="11"/></font></fonts>'
+           '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+           '<borders count="1"><border/></borders>'
+           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+           f'<cellXfs count="{styles}">'
+           + '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"><alignment horizontal="left"/></xf>' * styles
            + "</cellXfs></styleSheet>")
     head = row_xml(1, [0, 1, 2])
     return workbook([("S", "visible", head + row_xml(2, [3, "5", "2024"]))], HEADER, styles=xml)

@@ -737,3 +737,21 @@ def test_a_gbk_file_is_still_read_as_gbk_even_when_a_line_happens_to_be_valid_ut
     data = "省份,基站数\n北京,1\n".encode("gbk") + b"Beijing,2\n" + "上海,3\n".encode("gbk")
     table = read_table(data, "gbk.csv")
     assert table.encoding == "gb18030" and table.rows[2] == (4, ["上海", "3"])
+
+
+def test_xlsx_rich_text_inline_strings_and_cells_without_references():
+    from tests.hostile import workbook
+    shared = ["省份", "<r><t>基站</t></r><r><t>数</t></r><rPh><t>きち</t></rPh>"]  # a phonetic reading
+    rows = ('<row><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row>'
+            '<row><c t="inlineStr"><is><t>北京</t></is></c><c><v>12</v></c></row>')
+    table = read_table(workbook([("S", "visible", rows)], shared), "rich.xlsx")
+    assert table.header == ["省份", "基站数"] and table.rows == [(2, ["北京", "12"])]
+
+
+def test_a_damaged_workbook_part_is_one_input_error():
+    from tests.hostile import decoy_workbook
+    data = bytearray(decoy_workbook())
+    start = data.find(b"xl/worksheets/sheet2.xml", data.find(b"PK\x03\x04", 0))
+    data[start + 80:start + 120] = b"\x00" * 40  # inside the compressed sheet
+    with pytest.raises(InputError, match="file bad.xlsx"):
+        read_table(bytes(data), "bad.xlsx")

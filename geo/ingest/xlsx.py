@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -65,7 +66,8 @@ def xlsx_records(data: bytes, filename: str, limits) -> tuple[list[tuple[int, li
         sheets, active, date1904 = book.sheets()
         chosen, notes = _choose(sheets, active, filename)
         records = book.rows(chosen.part, book.shared_strings(), book.cell_formats(), date1904)
-    except (ParseError, zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+    except (ParseError, zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError,
+            RuntimeError, NotImplementedError) as exc:  # a damaged, encrypted or odd zip
         raise InputError(f"cannot read the workbook ({type(exc).__name__}: {exc})",
                          file=filename) from None
     return records, chosen.name, notes
@@ -139,10 +141,15 @@ class _Book:
                 raise InputError("workbook lists more than 10,000 sheets", file=self.filename)
         return sheets, active, date1904
 
+    def _workbook_part(self, suffix: str, default: str) -> str | None:
+        """The part the workbook relates to whose name ends with `suffix` (or `default`)."""
+        related = [p for p in self._relations("xl/workbook.xml").values() if p.endswith(suffix)]
+        path = related[0] if related else default
+        return path if path in self.names else None
+
     def shared_strings(self) -> list[str]:
-        part = self._relations("xl/workbook.xml")
-        path = next((p for p in part.values() if p.endswith("sharedStrings.xml")), None)
-        if path is None or path not in self.names:
+        path = self._workbook_part("sharedStrings.xml", "xl/sharedStrings.xml")
+        if path is None:
             return []
         strings: list[str] = []
         for _, element in self._parse(path):
@@ -159,13 +166,14 @@ class _Book:
 
     def cell_formats(self) -> list[str]:
         """Per cell style (the `s` of a cell): 'percent', 'date', 'time' or ''."""
-        if "xl/styles.xml" not in self.names:
+        path = self._workbook_part("styles.xml", "xl/styles.xml")
+        if path is None:
             return []
         from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 
         codes = dict(BUILTIN_FORMATS)
         kinds, in_cell_xfs = [], False
-        for event, element in self._parse("xl/styles.xml", events=("start", "end")):
+        for event, element in self._parse(path, events=("start", "end")):
             tag = _local(element.tag)
             if tag == "cellXfs":
                 in_cell_xfs = event == "start"
