@@ -90,7 +90,7 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    LEVELS = tuple(config.ADMIN_LEVELS)  # noqa: N806 - not geo.join's: parsing needs no geopandas
+    levels = tuple(config.ADMIN_LEVELS)  # geo.join.LEVELS without importing geopandas to parse
     p = _Parser(prog="python -m geo", description="The rollout mapper's command line.")
     p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -103,13 +103,13 @@ def parser() -> argparse.ArgumentParser:
     j.add_argument("--datum", required=True, choices=["wgs84", "gcj02", "bd09"],
                    help="the datum of the coordinates: wgs84 (GPS, OpenStreetMap), gcj02 (AMap, "
                         "Tencent) or bd09 (Baidu); it cannot be read off the numbers")
-    j.add_argument("--level", default="province", choices=list(LEVELS))
+    j.add_argument("--level", default="province", choices=list(levels))
     j.add_argument("--fix-swapped", action="store_true", help="swap lon/lat back when a whole file is swapped")
     j.add_argument("--out", required=True, type=Path)
     j.add_argument("--assignments", type=Path, help="also write every input row with its area and status")
     r = sub.add_parser("prepare", help="prepare the display boundaries and join indexes (set-up runs this)")
-    r.add_argument("--levels", default=",".join(LEVELS),
-                   help=f"join indexes to build, comma-separated (default: {','.join(LEVELS)})")
+    r.add_argument("--levels", default=",".join(levels),
+                   help=f"join indexes to build, comma-separated (default: {','.join(levels)})")
     return p
 
 
