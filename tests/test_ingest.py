@@ -755,3 +755,20 @@ def test_a_damaged_workbook_part_is_one_input_error():
     data[start + 80:start + 120] = b"\x00" * 40  # inside the compressed sheet
     with pytest.raises(InputError, match="file bad.xlsx"):
         read_table(bytes(data), "bad.xlsx")
+
+
+def test_a_workbook_part_with_a_dtd_is_refused_before_it_is_parsed():
+    from tests.hostile import HEADER, workbook
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+              '"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+    data = workbook([("S", "visible", '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row>')],
+                    HEADER)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = laughs.encode() + content
+            target.writestr(info, content)
+    with pytest.raises(InputError, match="declares a DTD"):
+        read_table(buffer.getvalue(), "lol.xlsx")

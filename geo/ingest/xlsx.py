@@ -17,6 +17,7 @@ value Excel stored with them is read, as for any cell.
 """
 from __future__ import annotations
 
+import io
 import posixpath
 import zipfile
 import zlib
@@ -47,7 +48,6 @@ def xlsx_records(data: bytes, filename: str, limits) -> tuple[list[tuple[int, li
 
     Records are (worksheet row number, cell texts) for the rows present in the file.
     """
-    import io
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -105,7 +105,8 @@ class _Book:
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise InputError(f"the workbook part {part} declares a DTD, which is not read",
                              file=self.filename)
-        return iterparse(self.archive.open(part), events=events)
+        with self.archive.open(part) as f:
+            yield from iterparse(f, events=events)
 
     def _relations(self, part: str) -> dict[str, str]:
         """Relationship id -> the part it points to, for `part`'s relationships file."""
