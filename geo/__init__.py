@@ -22,6 +22,7 @@ _API = {
     "DEFAULT_AS_OF": "config", "DEFAULT_METRIC": "config", "DEFAULT_VIEW": "config", "DEFAULT_CLASSES": "config", "DEFAULT_SCHEME": "config",
     "DEFAULT_TOLERANCE_MONTHS": "config",
     "AssetError": "errors", "DataError": "errors", "GeoError": "errors", "InputError": "errors",
+    "CacheWarning": "cache",
     "to_csv": "export", "to_geojson": "export",
     "ENCODING_LABELS": "ingest", "guess_columns": "ingest", "read_points": "ingest",
     "read_table": "ingest",

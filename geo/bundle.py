@@ -8,6 +8,7 @@ a new one is made instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
 
@@ -43,8 +44,8 @@ class Bundle:
         m = self.metric(metric)
         if m.basis != "facilities":
             return self.observations[self.observations["metric"] == m.key]
-        counts = facilities.count_at(self.facilities, self.facilities["joined_province"],
-                                     m.facility_kinds, date, self.facility_lists)
+        counts = facilities.count_at(self.facilities, self.joined_provinces, m.facility_kinds, date,
+                                     self.facility_lists)
         counts = counts[counts["count"].notna()].reset_index(drop=True)
         unlocated = counts["listed_not_located"].fillna(0).astype(int)
         title = f"count of {', '.join(m.facility_kinds)} designated or operating by the date"
@@ -53,6 +54,12 @@ class Bundle:
             source_publisher="derived: spatial join of the facility registry (data/facilities.csv)",
             source_title=[title + (f" ({n} without a point, counted in their listed province)" if n else "")
                           for n in unlocated])
+
+    @cached_property
+    def joined_provinces(self) -> pd.Series:
+        """Which province each facility site lies in: joined once, when a facility metric is first
+        asked for (a command that maps 5G alone never loads the join index)."""
+        return facilities.joined_provinces(self.facilities)
 
     def views(self, metric: str) -> list[str]:
         """The views that can show something for `metric`."""
@@ -98,14 +105,11 @@ def _borrowed_targets(all_targets: pd.DataFrame, metric: str, layer_key: str) ->
 def load() -> Bundle:
     """The bundled data: boundaries (prepared and cached on first use), observations, targets,
     facilities (each site joined to its province) and hub nodes."""
-    registry = facilities.load_facilities()
-    # Which province each located site lies in: joined once, counted at every date asked.
-    registry["joined_province"] = facilities.joined_provinces(registry)
     return Bundle(
         boundaries=boundaries.load_display(),
         observations=observations.load_observations(),
         targets=targets.load_targets(),
-        facilities=registry,
+        facilities=facilities.load_facilities(),
         hubs=facilities.load_hubs(),
         facility_lists=facilities.load_facility_lists(),
     )

@@ -17,16 +17,17 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
 from .i18n import t
 
+# name -> (label, mapclassify classifier). mapclassify is imported when a map is classified
+# (it brings scipy and scikit-learn: over a second), not by a command that only lists schemes.
 SCHEMES = {
-    "quantiles": (t("scheme.quantiles"), mapclassify.Quantiles),
-    "natural_breaks": (t("scheme.natural_breaks"), mapclassify.FisherJenks),
-    "equal_interval": (t("scheme.equal_interval"), mapclassify.EqualInterval),
+    "quantiles": (t("scheme.quantiles"), "Quantiles"),
+    "natural_breaks": (t("scheme.natural_breaks"), "FisherJenks"),
+    "equal_interval": (t("scheme.equal_interval"), "EqualInterval"),
 }
 NO_DATA_COLOUR = "#b4b4b4"
 NO_DATA_LABEL = "no data"
@@ -118,7 +119,8 @@ def _upper_bounds(present: np.ndarray, scheme: str, k: int, whole: bool) -> list
         # mapclassify warns when ties leave fewer classes than asked and when numba is absent
         # (the pure-Python Fisher-Jenks is fast for 34 values).
         warnings.simplefilter("ignore", UserWarning)
-        bins = SCHEMES[scheme][1](present, k=k).bins
+        import mapclassify
+        bins = getattr(mapclassify, SCHEMES[scheme][1])(present, k=k).bins
     if whole:  # whole-number edges for counts
         bins = np.floor(bins)
     # Snap each bound down to the largest value it covers; drop bounds that add no value.

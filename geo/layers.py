@@ -93,6 +93,7 @@ class Layer:
         """
         data, filename = _bytes(source, filename)
         frame, _ = ingest.read_points(data, filename)
+        notes = tuple(frame.attrs.get("notes", ()))
         placed = points.place_points(frame, lon_col=lon_col, lat_col=lat_col, datum=datum,
                                      fix_swapped=fix_swapped)
         as_of = _as_of(as_of, filename)
@@ -103,7 +104,7 @@ class Layer:
         observations = from_counts(
             counts.assign(as_of=as_of), metric.key, metric.unit, source_publisher=source_text.strip(),
             source_title=f"points of user file {filename}, counted per province by point-in-polygon")
-        return cls(metric, observations, pd.DataFrame(), placed, (), None, filename, placed)
+        return cls(metric, observations, pd.DataFrame(), placed, notes, None, filename, placed)
 
     @classmethod
     def from_targets(cls, source, *, applies_to: str, province_col: str | None = None,
@@ -150,7 +151,8 @@ def _bytes(source, filename: str | None) -> tuple[bytes, str]:
             raise InputError("a file name is needed with bytes (it names the file in messages)")
         return bytes(source), filename
     path = Path(source)
-    return files.read_input(path), filename or path.name
+    # Capped before reading: a 10 GB file is refused by its size, not read into memory first.
+    return files.read_input(path, max_bytes=ingest.Limits().max_bytes), filename or path.name
 
 
 def _table(source, filename: str | None) -> RawTable:

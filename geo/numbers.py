@@ -11,10 +11,11 @@ Arithmetic is done in Decimal so that `1.2万` is exactly 12000, not 12000.00000
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .regions import clean_text
+from .regions import clean_text, number_mark
 
 OK, NO_DATA, QUALIFIED, INVALID = "ok", "no_data", "qualified", "invalid_value"
 
@@ -61,6 +62,7 @@ class ParsedNumber:
     reason: str = ""
     percent: bool = False  # written with %, value is the number before the sign ("12%" -> 12.0)
     exact: Decimal | None = None  # the same value as an exact decimal
+    unit: str = ""  # the multiplier written in the cell ("万" in "1.2万"), already applied
     qualifier: str = ""  # for a qualified number: approximately, more than, at least...
 
     @property
@@ -87,6 +89,10 @@ def parse_number(text: object) -> ParsedNumber:
     if folded in MISSING_MARKERS:
         return ParsedNumber(None, NO_DATA, f"missing-value marker {raw.strip()!r}" if folded
                             else "empty cell")
+    if mark := number_mark(cell):
+        return ParsedNumber(None, INVALID, f"{raw.strip()!r} carries a footnote mark {mark!r} "
+                            f"({unicodedata.name(mark, 'number sign').lower()}), which is not read as a "
+                            "digit; remove it or put the note in its own column")
     if _EXCEL_ERROR.match(folded):
         return ParsedNumber(None, INVALID, f"{raw.strip()!r} is a spreadsheet error, not a number")
     if _SIMPLE.match(cell):  # the common case, "1234" or "12.5", needs no further reading
@@ -97,7 +103,7 @@ def parse_number(text: object) -> ParsedNumber:
         return parsed
     return ParsedNumber(parsed.value, QUALIFIED,
                         f"{raw.strip()!r} is qualified ({qualifier}), not an exact figure",
-                        parsed.percent, parsed.exact, qualifier)
+                        parsed.percent, parsed.exact, parsed.unit, qualifier)
 
 
 _PREFIXES = sorted(_PREFIX_QUALIFIERS, key=len, reverse=True)
@@ -132,10 +138,10 @@ def _parse_plain(body: str, raw: str) -> ParsedNumber:
         if text.endswith(word):
             text = text[: -len(word)].strip()
             break
-    multiplier = Decimal(1)
-    for unit, factor in UNIT_MULTIPLIERS.items():
-        if text.endswith(unit):
-            multiplier, text = factor, text[: -len(unit)].strip()
+    multiplier, unit = Decimal(1), ""
+    for word, factor in UNIT_MULTIPLIERS.items():
+        if text.endswith(word):
+            multiplier, unit, text = factor, word, text[: -len(word)].strip()
             break
     if percent and multiplier != 1:
         return ParsedNumber(None, INVALID, f"{shown!r} mixes a percent sign and a unit")
@@ -159,13 +165,13 @@ def _parse_plain(body: str, raw: str) -> ParsedNumber:
         return ParsedNumber(None, INVALID, f"{shown!r} is not a number")
     if not exact.is_finite() or abs(exact) > Decimal(10) ** 18:
         return ParsedNumber(None, INVALID, f"{shown!r} is out of range")
-    return _ok(exact, percent)
+    return _ok(exact, percent, unit)
 
 
-def _ok(exact: Decimal, percent: bool = False) -> ParsedNumber:
+def _ok(exact: Decimal, percent: bool = False, unit: str = "") -> ParsedNumber:
     if not exact.is_finite():
         return ParsedNumber(None, INVALID, f"{exact} is not a finite number")
-    return ParsedNumber(float(exact), OK, "", percent, exact)
+    return ParsedNumber(float(exact), OK, "", percent, exact, unit)
 
 
 def count_problem(parsed: ParsedNumber) -> str:

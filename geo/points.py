@@ -38,7 +38,7 @@ from . import join
 from .config import CHINA_LAT, CHINA_LON
 from .errors import InputError
 from .files import read_input
-from .ingest import read_points
+from .ingest import Limits, read_points
 from .numbers import MISSING_MARKERS
 from .regions import clean_text
 
@@ -243,14 +243,15 @@ def join_points_file(path, *, lon_col: str, lat_col: str, datum: str,
                      max_bytes: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a points CSV and place it. -> (counts by area, placed rows).
 
-    `placed.attrs` records the file, encoding, delimiter, datum and level used.
+    `placed.attrs` records the file, kind, datum and level used, and notes (the sheet read).
     """
     datum = datum_mod.normalise_datum(datum)
     if level not in join.LEVELS:
         raise InputError(f"unknown level {level!r}", file=str(path),
                          expected=f"one of {', '.join(join.LEVELS)}")
     path = Path(path)
-    frame, kind = read_points(read_input(path, max_bytes=max_bytes), path.name)
+    limits = Limits() if max_bytes is None else Limits(max_bytes=max_bytes)
+    frame, kind = read_points(read_input(path, max_bytes=limits.max_bytes), path.name, limits=limits)
     for col in (lon_col, lat_col):
         if col not in frame.columns:
             found = [c for c in frame.columns if c not in ("line", "part", "problem")]
@@ -258,5 +259,6 @@ def join_points_file(path, *, lon_col: str, lat_col: str, datum: str,
                              expected=f"one of the columns found: {', '.join(found)}")
     placed = place_points(frame, lon_col=lon_col, lat_col=lat_col, datum=datum, level=level,
                           fix_swapped=fix_swapped)
-    placed.attrs.update(file=str(path), kind=kind, datum=datum, level=level)
+    placed.attrs.update(file=str(path), kind=kind, datum=datum, level=level,
+                        notes=frame.attrs.get("notes", []))
     return count_by_area(placed, level), placed

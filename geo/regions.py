@@ -70,15 +70,44 @@ def _drop_invisible(text: str) -> str:
     return text if text.isascii() else text.translate(_invisible_table())
 
 
+@lru_cache(maxsize=1)
+def _number_marks() -> re.Pattern:
+    # Superscript, subscript, circled and parenthesised digits, fractions ("other numbers",
+    # category No). NFKC would fold 1234¹ into 12341 and 1234① into 12341: these are footnote
+    # marks, so they are kept as written for the parsers to refuse, never turned into digits.
+    marks = "".join(re.escape(chr(c)) for c in range(0x20000) if unicodedata.category(chr(c)) == "No")
+    return re.compile(f"([{marks}]+)")
+
+
+def number_mark(text: str) -> str | None:
+    """The first footnote mark, superscript or circled digit in `text` (`¹`, `①`, `⑴`), or None."""
+    if text.isascii():
+        return None
+    m = _number_marks().search(text)
+    return m.group()[0] if m else None
+
+
+def _nfkc(text: str) -> str:
+    """NFKC (width folding) of everything but the number marks, which it would turn into digits."""
+    if unicodedata.is_normalized("NFKC", text):  # most text: nothing to fold, no mark to keep
+        return text
+    parts = _number_marks().split(text)
+    if len(parts) == 1:
+        return unicodedata.normalize("NFKC", text)
+    # split() with a group alternates: text, marks, text, ...
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+
+
 def clean_text(text: object) -> str:
     """Width-folded (NFKC), invisible characters removed, runs of any space collapsed, stripped.
 
-    Case and inner punctuation are kept: this is the form for displaying and parsing a cell,
-    `normalise_text` is the form for comparing names.
+    Footnote marks (`¹`, `①`) are kept as written, not folded into digits. Case and inner
+    punctuation are kept: this is the form for displaying and parsing a cell, `normalise_text`
+    is the form for comparing names.
     """
     text = str(text)
     if not text.isascii():
-        text = _drop_invisible(unicodedata.normalize("NFKC", text.translate(_RADICALS)))
+        text = _drop_invisible(_nfkc(text.translate(_RADICALS)))
     return _SPACES.sub(" ", text).strip()
 
 
@@ -220,10 +249,11 @@ def resolve_code(text: str) -> str | None:
     return adcode
 
 
-def resolve_province(text: object) -> str:
+def resolve_province(text: object, *, suggestions: bool = True) -> str:
     """The 6-digit adcode of a province-level unit named or coded by `text`.
 
-    Raises ProvinceNotFound with a reason and kind (and suggestions, never applied) otherwise.
+    Raises ProvinceNotFound with a reason and kind (and suggestions, never applied, unless
+    `suggestions` is False) otherwise.
     """
     if text is None or (isinstance(text, float) and text != text):
         raise ProvinceNotFound("", "empty name", kind="empty")
@@ -243,7 +273,8 @@ def resolve_province(text: object) -> str:
         if stripped and stripped != raw.strip():
             found = _resolve_key(raw, normalise_text(stripped))
     if found is None:
-        raise ProvinceNotFound(raw, "not a known province-level name", suggest(raw))
+        raise ProvinceNotFound(raw, "not a known province-level name",
+                               suggest(raw) if suggestions else ())
     return found
 
 
@@ -336,12 +367,21 @@ def suggest(text: str, limit: int = 3) -> tuple[str, ...]:
     """Province names that share the longest start with `text`: hints only, never applied."""
     key = normalise_text(text)
     scored = []
-    for alias, adcode in _alias_index().items():
+    # Only aliases that start like the name can share a start with it.
+    for alias, adcode in _aliases_by_first_character().get(key[:1], ()):
         shared = len(_common_prefix(alias, key))
         if shared >= 2 or (shared >= 1 and not key.isascii()):
             scored.append((-shared, adcode))
     seen = dict.fromkeys(adcode for _, adcode in sorted(scored))
     return tuple(f"{by_adcode()[a].name_zh} ({a})" for a in list(seen)[:limit])
+
+
+@lru_cache(maxsize=1)
+def _aliases_by_first_character() -> dict[str, list[tuple[str, str]]]:
+    index: dict[str, list[tuple[str, str]]] = {}
+    for alias, adcode in _alias_index().items():
+        index.setdefault(alias[:1], []).append((alias, adcode))
+    return index
 
 
 def _common_prefix(a: str, b: str) -> str:

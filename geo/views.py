@@ -31,7 +31,7 @@ from .errors import InputError
 from .i18n import t
 from .metrics import Metric
 from .observations import latest_at, source_text
-from .regions import NATIONAL_ADCODE, REGIONS, resolve_province
+from .regions import NATIONAL_ADCODE, REGIONS, by_adcode, resolve_province
 
 
 def _plain_number(value: float) -> str:
@@ -245,16 +245,25 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
     frame = frame.sort_values("adcode", ignore_index=True)
 
     later = rows[(rows["metric"] == metric.key) & (rows["as_of_date"] > date)
-                 & (rows["adcode"] != NATIONAL_ADCODE)]["adcode"].nunique()
-    if later:
-        notes.append(f"{later} province(s) have figures dated after {spec.as_of}: they are not shown "
-                     "at this date.")
+                 & (rows["adcode"] != NATIONAL_ADCODE)]
+    if len(later):  # a figure dated after the view's date is left out; say so, never silently
+        notes.append(_later_figures_note(later, spec.as_of))
     path = targets_mod.national_path(bundle.targets, metric.key, "count")
     rule_label = targets_mod.RULES[rule].label if rule else "no quantitative target"
     return ViewResult(gpd.GeoDataFrame(frame, geometry="geometry", crs=bundle.boundaries.crs), metric,
                       spec, rule, rule_label, notes,
                       _national(latest, path, metric), bundle.facilities, bundle.hubs,
                       path.points if path is not None else None)
+
+
+def _later_figures_note(later: pd.DataFrame, as_of: str) -> str:
+    registry = by_adcode()
+    listed = [f"{registry[a].name_zh if a in registry else a} ({d})"
+              for a, d in sorted(set(zip(later["adcode"], later["as_of"])))]
+    shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
+    n = len(later)
+    return (f"{n} figure{'s' if n > 1 else ''} dated after {as_of} {'are' if n > 1 else 'is'} not "
+            f"shown: {shown}. Choose a later date to see {'them' if n > 1 else 'it'}.")
 
 
 def _national(latest: pd.DataFrame, path, metric: Metric) -> dict | None:

@@ -1,12 +1,16 @@
+import csv
+import io
 import json
+import re
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import Polygon
 
 import geo
-from geo.export import neutralise_formula, to_csv, to_geojson
+from geo.export import frame_to_csv, neutralise_formula, to_csv, to_geojson
 from tests.helpers import boundaries, bundle, observations
 
 
@@ -68,3 +72,14 @@ def test_neutralise_formula_cases():
     assert neutralise_formula("\tx") == "'\tx"
     assert neutralise_formula("Beijing") == "Beijing"
     assert neutralise_formula(-5.0) == -5.0  # numbers are numbers, not formulas
+
+
+@pytest.mark.parametrize("cell", ["8\r=1+1", "8\r\n=1+1", "8\n=1+1", "\r=1+1", "\n=1+1", "a\r\r@SUM(A1)"])
+def test_a_line_break_inside_a_cell_cannot_start_a_row_in_a_spreadsheet(cell):
+    text = frame_to_csv(pd.DataFrame({"raw": [cell, "next"], "n": [1, 2]}))
+    # Any line break counts for a spreadsheet program, which may not honour quotes on CR.
+    for line in re.split(r"\r\n|\r|\n", text):
+        assert not line.lstrip('"').startswith(("=", "+", "-", "@")), text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 3 and rows[2] == ["next", "2"]
+    assert rows[1][0].replace("'", "").replace("\n", "") == cell.replace("\r", "").replace("\n", "")

@@ -194,11 +194,14 @@ def test_non_provinces_are_unmatched_with_a_reason_and_suggestions_never_applied
 
 
 def test_duplicates_after_normalisation_mark_every_line_and_join_none():
-    result = _counts("省份,基站数\n陕西,1\n北京,2\nShaanxi,3\n陝西省,4\n")
+    result = _counts("省份,基站数\n陕西,1\n北京,2\nShaanxi,1\n陝西省,1\n")
     rows = _by_line(result.report)
     assert {rows[n].status for n in (2, 4, 5)} == {"duplicate"}
     assert "4, 5" in rows[2].reason and "2, 5" in rows[4].reason and "2, 4" in rows[5].reason
     assert list(result.values["adcode"]) == ["110000"]
+    conflicting = _by_line(_counts("省份,基站数\n陕西,1\n北京,2\nShaanxi,3\n陝西省,4\n").report)
+    assert {conflicting[n].status for n in (2, 4, 5)} == {"conflict"}
+    assert "3 on line 4, 4 on line 5" in conflicting[2].reason
 
 
 def test_same_province_at_different_dates_is_not_a_duplicate():
@@ -320,7 +323,7 @@ def test_two_columns_for_one_role_is_left_to_the_user():
 
 # ---------------------------------------------------------------- xlsx and types by content
 
-def test_xlsx_first_sheet_values_only_with_row_numbers():
+def test_xlsx_active_sheet_values_only_with_row_numbers():
     data = _xlsx([["2023年"], [], ["省份", "代码", "基站数", "占比", "日期"],
                   ["北京", 110000, 1234.0, 0.12, datetime(2023, 12, 31)],
                   ["广东", 440000.0, "=1+1", None, None]], formats={"D4": "0%"})
@@ -328,7 +331,9 @@ def test_xlsx_first_sheet_values_only_with_row_numbers():
     assert table.encoding == "xlsx" and table.header_line == 3
     assert table.rows[0] == (4, ["北京", "110000", "1234", "12%", "2023-12-31"])
     assert table.rows[1][0] == 5 and table.rows[1][1][:2] == ["广东", "440000"]
-    assert table.skipped[:2] == [(1, "title", "2023年"), (2, "blank", "")]
+    # Row 2 is not in the file at all (an empty row is not stored), so it is not listed.
+    assert table.skipped == [(1, "title", "2023年")]
+    assert table.notes == ["read sheet 'Sheet' (the active sheet); other sheets, not read: 'second'"]
 
 
 def test_xlsx_over_the_uncompressed_cap_is_refused_before_reading():
@@ -395,13 +400,13 @@ def test_gbk_excel_export_with_title_units_total_and_footnote_accounts_for_every
     assert list(report["line"]) == list(range(1, 16))  # one row per input line, in order
     by_line = _by_line(report)
     assert [by_line[n].status for n in range(1, 16)] == [
-        "skipped", "skipped", "skipped", "joined", "joined", "duplicate", "no_data", "unmatched",
-        "unmatched", "duplicate", "invalid_value", "aggregate_row", "skipped", "skipped", "skipped"]
+        "skipped", "skipped", "skipped", "joined", "joined", "conflict", "no_data", "unmatched",
+        "unmatched", "conflict", "invalid_value", "aggregate_row", "skipped", "skipped", "skipped"]
     assert result.values.to_dict("records") == [
         {"adcode": "110000", "value": 32000.0, "as_of": "2023-12-31", "source": "工信部", "line": 4, "qualifier": "="},
         {"adcode": "440000", "value": 320000.0, "as_of": "2023-12-31", "source": "工信部", "line": 5, "qualifier": "="}]
     assert summary(report) == {"joined": 2, "no_data": 1, "unmatched": 2, "aggregate_row": 1,
-                               "invalid_value": 1, "duplicate": 2, "skipped": 6}
+                               "invalid_value": 1, "duplicate": 0, "conflict": 2, "skipped": 6}
 
 
 # ---------------------------------------------------------------- points
@@ -481,3 +486,289 @@ def test_feature_and_vertex_caps():
     frame, _ = read_points(_geojson([many, point]), "p.geojson",
                            limits=Limits(max_vertices_per_feature=4))
     assert "5 points" in frame.iloc[0]["problem"] and frame.iloc[1]["problem"] == ""
+
+
+# ---------------------------------------------------------------- exact or not at all
+
+@pytest.mark.parametrize("raw, mark", [("1234¹", "¹"), ("1234①", "①"), ("10²", "²")])
+def test_a_value_with_a_footnote_mark_is_invalid_and_the_row_names_the_mark(raw, mark):
+    result = _counts(f"省份,基站数\n北京,{raw}\n天津,5\n")
+    row = _by_line(result.report)[2]
+    assert row.status == "invalid_value" and repr(mark) in row.reason and "line 2" in row.reason
+    assert list(result.values["adcode"]) == ["120000"]
+
+
+def test_a_date_with_a_footnote_mark_is_not_read_as_another_year():
+    assert parse_as_of("202①")[0] is None
+    assert parse_as_of("2024²")[0] is None
+
+
+def test_a_name_with_a_footnote_mark_still_joins():
+    result = _counts("省份,基站数\n北京①,5\n天津¹,6\n")
+    assert list(result.values["adcode"]) == ["110000", "120000"]
+
+
+def test_a_split_thousands_separator_under_a_trailing_comma_header_is_shifted_not_joined():
+    # The header's trailing comma makes an empty third column; "1,234" unquoted spills into it.
+    result = _counts("省份,基站数,\n北京,1,234,\n上海,5,\n", default_as_of="2024")
+    rows = _by_line(result.report)
+    assert rows[2].status == "invalid_value" and "shifted" in rows[2].reason
+    assert rows[3].status == "joined"
+    assert list(result.values["adcode"]) == ["310000"]
+
+
+def test_a_leading_unnamed_index_column_is_kept_as_a_column():
+    table = read_table(b",\xe7\x9c\x81\xe4\xbb\xbd,v\n0,a,1\n1,b,2\n", "t.csv")
+    assert table.header == ["column 1", "省份", "v"] and table.ragged == {}
+
+
+def test_a_unit_written_in_the_cell_and_in_the_header_is_applied_once_and_said():
+    result = _counts("省份,基站数（万）\n北京,1.2万\n天津,3\n河北,1.2亿\n", value_col="基站数（万）")
+    rows = _by_line(result.report)
+    assert rows[2].status == "joined" and rows[2].value == 12_000
+    assert "cell" in rows[2].reason and "once" in rows[2].reason
+    assert rows[3].status == "joined" and rows[3].value == 30_000 and "header" in rows[3].reason
+    assert rows[4].status == "invalid_value" and "'亿'" in rows[4].reason and "'万'" in rows[4].reason
+    assert list(result.values["value"]) == [12_000.0, 30_000.0]
+
+
+def test_a_unit_written_only_in_the_cell_is_said_in_the_report():
+    row = _by_line(_counts("省份,基站数\n北京,1.2万\n").report)[2]
+    assert row.value == 12_000 and "'万'" in row.reason and "cell" in row.reason
+
+
+@pytest.mark.parametrize("first, second", [("2024", "2024-12-31"), ("2024年底", "2024"),
+                                           ("2024-06", "2024-06-30"), ("2024", "2024")])
+def test_conflicting_values_for_one_province_and_period_are_both_reported_and_neither_joined(first, second):
+    result = _counts(f"省份,基站数,日期\n北京,100,{first}\n北京,999,{second}\n天津,5,2024\n", as_of_col="日期")
+    rows = _by_line(result.report)
+    assert rows[2].status == rows[3].status == "conflict"
+    assert "100" in rows[2].reason and "999" in rows[2].reason and "line 3" in rows[2].reason
+    assert list(result.values["adcode"]) == ["120000"]
+    assert summary(result.report)["conflict"] == 2
+
+
+def test_the_same_value_twice_for_one_period_is_a_duplicate_not_a_conflict():
+    result = _counts("省份,基站数,日期\n北京,100,2024\n北京,100,2024-12-31\n", as_of_col="日期")
+    assert {r.status for r in result.report.itertuples() if r.line > 1} == {"duplicate"}
+
+
+@pytest.mark.parametrize("cell", ["0000", "0202", "9999", "0000-00-00", "1800-01-01"])
+def test_a_date_cell_out_of_range_is_one_invalid_row_not_a_failed_file(cell):
+    result = _counts(f"省份,基站数,日期\n北京,1,{cell}\n天津,2,2024\n", as_of_col="日期")
+    row = _by_line(result.report)[2]
+    assert row.status == "invalid_value" and repr(cell) in row.reason
+    assert row.reason.startswith("line 2, column '日期'")
+    assert list(result.values["adcode"]) == ["120000"]
+
+
+# ---------------------------------------------------------------- hostile workbooks
+
+def test_xlsx_reads_the_visible_active_sheet_and_names_the_others():
+    from tests.hostile import decoy_workbook
+    table = read_table(decoy_workbook(), "book.xlsx")
+    assert table.sheet == "real" and table.rows == [(2, ["北京", "5", "2024"])]
+    assert len(table.notes) == 1
+    assert "'real' (the active sheet)" in table.notes[0]
+    assert "'decoy' (hidden)" in table.notes[0] and "'notes'" in table.notes[0]
+    result = ingest_counts(table, province_col="省份", value_col="基站数", as_of_col="日期")
+    assert list(result.values["value"]) == [5.0] and "'decoy' (hidden)" in result.notes[0]
+
+
+def test_a_hidden_active_sheet_is_not_read():
+    from tests.hostile import HEADER, row_xml, workbook
+    data = workbook([("secret", "hidden", row_xml(1, [0, 1]) + row_xml(2, [3, "9"])),
+                     ("shown", "visible", row_xml(1, [0, 1]) + row_xml(2, [4, "1"]))], HEADER, active=0)
+    table = read_table(data, "b.xlsx")
+    assert table.sheet == "shown" and "first visible sheet" in table.notes[0]
+
+
+def test_a_shared_string_longer_than_a_cell_can_hold_is_refused_before_the_cells_are_read():
+    import tracemalloc
+
+    from tests.hostile import huge_shared_string_workbook
+    data = huge_shared_string_workbook()
+    assert len(data) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="32,767"):
+            read_table(data, "big.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 400e6  # the 40 MB string once, never 200 copies of it
+
+
+def test_a_long_text_repeated_in_many_cells_is_capped_in_all():
+    from tests.hostile import huge_shared_string_workbook
+    data = huge_shared_string_workbook(chars=30_000, cells=2_000)  # 60 M characters in all
+    with pytest.raises(InputError, match="characters in all"):
+        read_table(data, "rep.xlsx")
+
+
+def test_a_blank_cell_in_the_last_column_of_every_row_does_not_widen_the_rows():
+    import tracemalloc
+
+    from tests.hostile import wide_rows_workbook
+    tracemalloc.start()
+    try:
+        table = read_table(wide_rows_workbook(rows=5_000), "wide.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert table.header == ["省份", "基站数", "日期"] and len(table.rows) == 5_000
+    assert table.rows[0] == (2, ["北京", "5", ""]) and table.ragged == {}
+    assert peak < 200e6  # 5,000 rows of 16,384 cells would be 655 MB of pointers alone
+
+
+def test_too_many_cell_styles_are_refused_in_one_line():
+    from tests.hostile import many_styles_workbook
+    with pytest.raises(InputError, match="64,000 cell formats"):
+        read_table(many_styles_workbook(), "styles.xlsx")
+
+
+def test_a_cell_over_excels_limit_names_its_row_and_column():
+    from tests.hostile import HEADER, workbook
+    rows = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+            f'<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" t="inlineStr"><is><t>{"9" * 40_000}</t></is></c></row>')
+    with pytest.raises(InputError) as err:
+        read_table(workbook([("S", "visible", rows)], HEADER), "cell.xlsx")
+    assert "row 2" in str(err.value) and "'B2'" in str(err.value) and "32,767" in str(err.value)
+
+
+def test_xlsx_dates_percentages_booleans_and_formulas_read_as_shown():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["省份", "值", "日期", "比例", "真", "公式"])
+    sheet.append(["北京", 3, datetime(2024, 6, 30), 0.125, True, "=1+1"])
+    sheet["D2"].number_format = "0.0%"
+    out = io.BytesIO()
+    book.save(out)
+    table = read_table(out.getvalue(), "types.xlsx")
+    assert table.rows == [(2, ["北京", "3", "2024-06-30", "12.5%", "TRUE", ""])]
+
+
+@pytest.mark.parametrize("length", [32_768, 140_000])
+def test_a_csv_cell_over_excels_limit_names_its_row_and_column(length):
+    for cell in ("1" * length, '"' + "x" * length + '"'):
+        with pytest.raises(InputError) as err:
+            read_table(f"省份,基站数,日期\n北京,{cell},2024\n".encode(), "long.csv")
+        message = str(err.value)
+        assert "file long.csv, row 2, column 'column 2'" in message and "32,767" in message
+
+
+# ---------------------------------------------------------------- hostile GeoJSON
+
+@pytest.mark.parametrize("properties", ["EPSG:4326", None, 7, ["name"]])
+def test_a_crs_whose_properties_are_not_an_object_is_one_clear_error(properties):
+    data = _geojson([_feature({"type": "Point", "coordinates": [116, 39]})],
+                    crs={"type": "name", "properties": properties})
+    with pytest.raises(InputError) as err:
+        read_points(data, "p.geojson")
+    assert "file p.geojson, column 'crs'" in str(err.value) and "WGS 84" in str(err.value)
+
+
+def test_distinct_property_names_are_capped_before_a_frame_is_built():
+    import tracemalloc
+
+    from tests.hostile import geojson_with_distinct_keys
+    data = geojson_with_distinct_keys()
+    assert len(data) < 5_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as err:
+            read_points(data, "keys.geojson")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "200 distinct property names" in str(err.value) and "row 67" in str(err.value)
+    assert peak < 300e6  # json.loads of the file, not features x keys
+
+
+def test_a_feature_with_too_many_properties_is_one_unplaced_row():
+    crowded = _feature({"type": "Point", "coordinates": [116, 39]}, **{f"p{i}": i for i in range(5)})
+    fine = _feature({"type": "Point", "coordinates": [117, 39]}, name="甲")
+    frame, _ = read_points(_geojson([crowded, fine]), "p.geojson", limits=Limits(max_property_keys=3))
+    assert "5 properties" in frame.iloc[0]["problem"] and frame.iloc[1]["problem"] == ""
+    assert list(frame.columns) == ["line", "part", "lon", "lat", "problem", "name"]
+
+
+def test_points_times_property_names_is_capped_as_a_table_is():
+    features = [_feature({"type": "Point", "coordinates": [116, 39]}, **{f"k{i}": 1}) for i in range(50)]
+    with pytest.raises(InputError, match="cells"):
+        read_points(_geojson(features), "p.geojson", limits=Limits(max_cells=1_000))
+
+
+def test_a_property_longer_than_a_cell_can_hold_makes_the_feature_unplaced():
+    data = _geojson([_feature({"type": "Point", "coordinates": [116, 39]}, note="x" * 40_000),
+                     _feature({"type": "Point", "coordinates": [117, 39]}, note="ok")])
+    frame, _ = read_points(data, "p.geojson")
+    assert "'note'" in frame.iloc[0]["problem"] and "32,767" in frame.iloc[0]["problem"]
+    assert frame.iloc[0]["note"] == "" and frame.iloc[1]["note"] == "ok"
+
+
+def test_suggestions_are_computed_once_per_distinct_name_and_capped(monkeypatch):
+    from geo import regions
+    calls = []
+    real = regions.suggest
+    monkeypatch.setattr(regions, "suggest", lambda text, *a, **k: calls.append(text) or real(text, *a, **k))
+    names = [f"未知地{i}" for i in range(1_200)] * 2 + ["山东省份"] * 3
+    result = _counts("省份,基站数\n" + "".join(f"{n},1\n" for n in names))
+    assert len(calls) == len(set(calls)) == 1_000  # once per distinct name, 1,000 at most
+    rows = result.report[result.report["status"] == "unmatched"]
+    assert len(rows) == len(names)
+    late = rows[rows["raw_name"] == "山东省份"].iloc[0]
+    assert late["suggestions"] == "" and "not computed" in late["reason"]
+    early = _counts("省份,基站数\n山东省份,1\n").report.iloc[1]
+    assert early["suggestions"].startswith("山东省 (370000)")
+
+
+def test_a_utf8_file_with_a_gbk_line_is_refused_with_the_line_and_an_encoding_hint():
+    data = "省份,基站数\n北京,1\n".encode() + "上海,2\n".encode("gbk") + "天津,3\n".encode()
+    with pytest.raises(InputError) as err:
+        read_table(data, "mixed.csv")
+    message = str(err.value)
+    assert message.startswith("file mixed.csv, row 3:") and "UTF-8" in message
+    assert "'上海,2'" in message and "GB18030" in message
+
+
+def test_a_gbk_file_is_still_read_as_gbk_even_when_a_line_happens_to_be_valid_utf8():
+    # "中文" in GBK is D6 D0 CE C4: not UTF-8. A line of only ASCII is valid in both.
+    data = "省份,基站数\n北京,1\n".encode("gbk") + b"Beijing,2\n" + "上海,3\n".encode("gbk")
+    table = read_table(data, "gbk.csv")
+    assert table.encoding == "gb18030" and table.rows[2] == (4, ["上海", "3"])
+
+
+def test_xlsx_rich_text_inline_strings_and_cells_without_references():
+    from tests.hostile import workbook
+    shared = ["省份", "<r><t>基站</t></r><r><t>数</t></r><rPh><t>きち</t></rPh>"]  # a phonetic reading
+    rows = ('<row><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row>'
+            '<row><c t="inlineStr"><is><t>北京</t></is></c><c><v>12</v></c></row>')
+    table = read_table(workbook([("S", "visible", rows)], shared), "rich.xlsx")
+    assert table.header == ["省份", "基站数"] and table.rows == [(2, ["北京", "12"])]
+
+
+def test_a_damaged_workbook_part_is_one_input_error():
+    from tests.hostile import decoy_workbook
+    data = bytearray(decoy_workbook())
+    start = data.find(b"xl/worksheets/sheet2.xml", data.find(b"PK\x03\x04", 0))
+    data[start + 80:start + 120] = b"\x00" * 40  # inside the compressed sheet
+    with pytest.raises(InputError, match="file bad.xlsx"):
+        read_table(bytes(data), "bad.xlsx")
+
+
+def test_a_workbook_part_with_a_dtd_is_refused_before_it_is_parsed():
+    from tests.hostile import HEADER, workbook
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+              '"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+    data = workbook([("S", "visible", '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row>')],
+                    HEADER)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = laughs.encode() + content
+            target.writestr(info, content)
+    with pytest.raises(InputError, match="declares a DTD"):
+        read_table(buffer.getvalue(), "lol.xlsx")

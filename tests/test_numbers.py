@@ -118,3 +118,22 @@ def test_integers_written_in_wan_or_yi_parse_back_to_themselves(n, unit):
     parsed = parse_number(text)
     assert parsed.status == "ok"
     assert parsed.value == n
+
+
+# ---------------------------------------------------------------- footnote marks are not digits
+
+@pytest.mark.parametrize("text, mark", [
+    ("1234¹", "¹"), ("1234①", "①"), ("10²", "²"), ("1,234³", "³"), ("56⑴", "⑴"), ("7₂", "₂"),
+    ("1.2万①", "①"), ("⑩", "⑩"), ("1234❶", "❶"),
+])
+def test_footnote_marks_superscripts_and_circled_digits_are_flagged_not_read_as_digits(text, mark):
+    parsed = parse_number(text)
+    assert parsed.status == "invalid_value" and parsed.value is None
+    assert "footnote mark" in parsed.reason and repr(mark) in parsed.reason
+
+
+def test_clean_text_keeps_footnote_marks_but_still_folds_full_width_digits():
+    from geo.regions import clean_text
+    assert clean_text("１２３４¹") == "1234¹"
+    assert clean_text("北京①") == "北京①"
+    assert clean_text("2024⑵") == "2024⑵"

@@ -242,5 +242,6 @@ def test_cli_renders_png_and_svg_by_suffix(tmp_path, capsys):
     assert main(["render", "--metric", "high_tech_zones", "--area", "440000", "--as-of", "2026-06-30",
                  "--labels", "en", "--out", str(svg)]) == 0
     assert b"<svg" in svg.read_bytes()
+    capsys.readouterr()  # the notes of the drill-down above
     assert main(["render", "--metric", "bs5g", "--area", "440000", "--out", str(png)]) == 2
     assert capsys.readouterr().err.startswith("error: 5G base stations has figures per province only")

@@ -163,3 +163,15 @@ def test_geojson_points_keep_feature_numbers_and_problems(tmp_path):
     _, placed = points.join_points_file(path, lon_col="lon", lat_col="lat", datum="gcj02")
     assert list(placed["line"]) == [1, 2]
     assert list(placed["status"]) == ["ok", "invalid_feature"]
+
+
+def test_a_point_workbook_says_which_sheet_was_read(tmp_path):
+    from tests.hostile import row_xml, workbook
+    rows = row_xml(1, [0, 1]) + row_xml(2, ["105.5", "25.5"])
+    src = tmp_path / "p.xlsx"
+    src.write_bytes(workbook([("hidden one", "hidden", rows), ("pts", "visible", rows)], ["lon", "lat"],
+                             active=1))
+    counts, placed = points.join_points_file(src, lon_col="lon", lat_col="lat", datum="gcj02")
+    assert list(placed["adcode"]) == ["100001"]
+    assert placed.attrs["notes"] == ["read sheet 'pts' (the active sheet); other sheets, not read: "
+                                     "'hidden one' (hidden)"]

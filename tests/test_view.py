@@ -100,4 +100,15 @@ def test_bad_arguments_are_input_errors_that_name_them():
 def test_figures_after_the_chosen_date_are_not_shown_and_a_note_says_so():
     r = run("value", as_of="2022-12-31", tolerance_months=72)
     assert math.isnan(r.frame.set_index("adcode").loc["110000", "count"])
-    assert any("1 province(s) have figures dated after 2022-12-31" in n for n in r.notes)
+    assert any(n.startswith("1 figure dated after 2022-12-31 is not shown: 北京市 (2024-06-30)") for n in r.notes)
+
+
+def test_figures_dated_after_the_view_date_are_named_in_a_note():
+    obs = OBS + [("120000", "bs5g", 77, "2027"), ("130000", "bs5g", 5, "2026-03-31")]
+    r = geo.view(bundle(obs, TARGETS), metric="bs5g", view="value", as_of="2025-12-31", tolerance_months=72)
+    f = r.frame.set_index("adcode")
+    assert f.loc["120000", "value"] == 40 and math.isnan(f.loc["130000", "value"])
+    later = [n for n in r.notes if "after 2025-12-31" in n]
+    assert len(later) == 1 and "天津市 (2027)" in later[0] and "河北省 (2026-03-31)" in later[0]
+    assert "2 figures" in later[0]
+    assert not [n for n in run("value").notes if "after" in n]  # none later: no note

@@ -1,6 +1,7 @@
 """Users' own files ("bring your own data"), read without guessing.
 
-    decoding   bytes -> records: content sniffing, strict decoding, CSV and .xlsx cells
+    decoding   bytes -> records: content sniffing, strict decoding, CSV cells
+    xlsx       .xlsx -> records: the visible active sheet, streamed, caps checked first
     header     records -> RawTable: header row, title rows, footnotes, ragged rows
     columns    which column is the province, the value, the date... (exact synonyms only)
     tables     RawTable -> per-province values or targets + a report line per input line

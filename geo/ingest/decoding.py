@@ -1,7 +1,7 @@
 """Bytes to records: recognise the file by its content, decode strictly, split into cells.
 
 Files are recognised by their content, never by extension, and nothing uploaded is handed to
-GDAL: text is split with the csv module, workbooks are read with openpyxl after checking the
+GDAL: text is split with the csv module, workbooks are streamed by `xlsx` after checking the
 zip's uncompressed size.
 """
 from __future__ import annotations
@@ -9,10 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
 
 from ..errors import InputError
 
@@ -26,6 +23,11 @@ class Limits:
     max_uncompressed_bytes: int = 50_000_000
     max_features: int = 100_000
     max_vertices_per_feature: int = 10_000
+    max_cell_chars: int = 32_767  # Excel's limit for one cell
+    max_property_keys: int = 200  # GeoJSON: names of properties per feature, and in all
+    # GeoJSON points x property names: a name missing from a feature costs nothing in the file
+    # but a cell in the table, so cells are capped, not only bytes.
+    max_cells: int = 5_000_000
 
 
 
@@ -81,11 +83,44 @@ def decode_text(data: bytes, filename: str) -> tuple[str, str]:
         try:
             text = data.decode(codec, errors="strict")
         except UnicodeDecodeError:
+            if codec == "utf-8":
+                _refuse_mixed_encodings(data, filename)
             continue
         _refuse_control_characters(text, filename, codec)
         return text, codec
     tried = " or ".join(ENCODING_LABELS[c] for c in candidates)
     raise InputError(f"file is not valid text in {tried}", file=filename, expected="a CSV or tab-separated text file")
+
+
+# Chinese text as UTF-8: every non-ASCII character a CJK ideograph or CJK/full-width punctuation.
+# GBK bytes that happen to be valid UTF-8 decode to Latin, Cyrillic and the like, almost never
+# to a line of ideographs, so such lines tell a UTF-8 file from a GBK one.
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_CJK_TEXT = re.compile(f"[\\x00-\\x7f{_CJK}]*[{_CJK}][\\x00-\\x7f{_CJK}]*")
+
+
+def _refuse_mixed_encodings(data: bytes, filename: str) -> None:
+    """A UTF-8 file with a line in another encoding (a GBK line pasted in) would come out
+    garbled as GB18030: say which line it is instead."""
+    bad, utf8_chinese = [], 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append((number, line))
+            continue
+        utf8_chinese += bool(_CJK_TEXT.fullmatch(text.rstrip("\r")))
+    if not bad or not utf8_chinese:
+        return
+    number, line = bad[0]
+    try:
+        reads_as = f"; it reads as {line.decode('gb18030').strip()[:60]!r} in GB18030"
+    except UnicodeDecodeError:
+        reads_as = ""
+    more = f" (and {len(bad) - 1} more line(s))" if len(bad) > 1 else ""
+    raise InputError(f"this line is not UTF-8{more} while {utf8_chinese} line(s) of Chinese text "
+                     f"are: the file mixes two encodings{reads_as}; save the whole file in one "
+                     "encoding (UTF-8)", file=filename, row=number)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -106,7 +141,10 @@ def sniff_delimiter(text: str) -> str:
     lines = [ln for ln in text.splitlines() if ln.strip()][:30]
     best, best_score = ",", (-1, -1)
     for delimiter in (",", "\t", ";"):
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        except csv.Error:  # a stray quote in a line cut out of a multi-line cell
+            continue
         multi = [c for c in counts if c > 1]
         if not multi:
             continue
@@ -120,12 +158,17 @@ def sniff_delimiter(text: str) -> str:
 def csv_records(text: str, delimiter: str, filename: str,
                  limits: Limits) -> list[tuple[int, list[str]]]:
     records, start = [], 1
+    # The csv module refuses cells over 131,072 characters with an error that names no cell;
+    # the whole file is capped in bytes already, so let it split any cell and check the length
+    # here, where the row and column are known. (Raised, never lowered: it is process-wide.)
+    if csv.field_size_limit() < limits.max_bytes + 1:
+        csv.field_size_limit(limits.max_bytes + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for cells in reader:
             records.append((start, cells))
-            start = reader.line_num + 1
             check_record_caps(records, cells, filename, limits)
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError(f"cannot split the line into cells ({exc})", file=filename,
                          row=reader.line_num) from None
@@ -138,67 +181,8 @@ def check_record_caps(records: list, cells: list, filename: str, limits: Limits)
     if len(cells) > limits.max_columns and any(c.strip() for c in cells[limits.max_columns:]):
         raise InputError(f"more than {limits.max_columns} columns", file=filename,
                          row=records[-1][0])
-
-
-def xlsx_records(data: bytes, filename: str,
-                  limits: Limits) -> tuple[list[tuple[int, list[str]]], str]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"not a readable zip/xlsx file ({exc})", file=filename) from None
-    if "xl/workbook.xml" not in {i.filename for i in infos}:
-        raise InputError("a zip archive that is not an Excel .xlsx workbook", file=filename)
-    total = sum(i.file_size for i in infos)
-    # Checked before anything is decompressed; zipfile stops at the declared size while reading.
-    if total > limits.max_uncompressed_bytes or len(infos) > 10_000:
-        raise InputError(f"workbook unpacks to {total:,} bytes in {len(infos)} parts, more than "
-                         f"the limit of {limits.max_uncompressed_bytes:,} bytes", file=filename)
-    import openpyxl  # imported here: only .xlsx uploads need it
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        if not book.worksheets:
-            raise InputError("workbook has no worksheet", file=filename)
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # a stored dimension can claim 16384 columns; read what is there
-        records = []
-        for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
-            cells = [_xlsx_cell_text(c) for c in row]
-            while cells and cells[-1] == "":
-                cells.pop()
-            records.append((number, cells))
-            check_record_caps(records, cells, filename, limits)
-        title = sheet.title
-        book.close()
-    except InputError:
-        raise
-    except Exception as exc:  # openpyxl raises many kinds on malformed workbooks
-        raise InputError(f"cannot read the workbook ({type(exc).__name__}: {exc})",
-                         file=filename) from None
-    return records, title
-
-
-def _xlsx_cell_text(cell) -> str:
-    value = getattr(cell, "value", None)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        # A cell formatted as a percentage stores 0.12 and shows 12%; keep what the user saw,
-        # so that a count column can refuse it.
-        if "%" in (getattr(cell, "number_format", "") or ""):
-            return _decimal_text(exact * 100) + "%"
-        return _decimal_text(exact)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return str(value)
-
-
-def _decimal_text(exact: Decimal) -> str:
-    text = format(exact.normalize(), "f")
-    return text
+    for position, cell in enumerate(cells, start=1):
+        if len(cell) > limits.max_cell_chars:
+            raise InputError(f"cell has {len(cell):,} characters, more than {limits.max_cell_chars:,} "
+                             "(Excel's limit for a cell)", file=filename, row=records[-1][0],
+                             column=f"column {position}")

@@ -14,7 +14,8 @@ import pandas as pd
 from ..errors import InputError
 from ..regions import clean_text
 from .columns import guess_columns
-from .decoding import Limits, csv_records, decode_text, sniff, sniff_delimiter, xlsx_records
+from .decoding import Limits, csv_records, decode_text, sniff, sniff_delimiter
+from .xlsx import xlsx_records
 
 
 @dataclass
@@ -36,6 +37,7 @@ class RawTable:
     header_line: int = 1
     ragged: dict[int, int] = field(default_factory=dict)
     sheet: str | None = None
+    notes: list[str] = field(default_factory=list)  # what was read (which sheet, and what not)
 
     def to_frame(self, line_column: str = "line") -> pd.DataFrame:
         """The data rows as strings, plus the file line of each row."""
@@ -47,13 +49,15 @@ class RawTable:
 
 
 def read_table(data: bytes, filename: str, *, limits: Limits = Limits()) -> RawTable:
-    """Read a CSV / tab-separated text file or the first sheet of an .xlsx workbook."""
+    """Read a CSV / tab-separated text file or the visible active sheet of an .xlsx workbook."""
     kind = sniff(data, filename, limits)
     if kind == "json":
         raise InputError("this is a JSON file, not a table; upload CSV or .xlsx", file=filename)
     if kind == "xlsx":
-        records, sheet = xlsx_records(data, filename, limits)
-        return _shape(records, filename, limits, encoding="xlsx", delimiter="", sheet=sheet)
+        records, sheet, notes = xlsx_records(data, filename, limits)
+        table = _shape(records, filename, limits, encoding="xlsx", delimiter="", sheet=sheet)
+        table.notes += notes
+        return table
     text, encoding = decode_text(data, filename)
     delimiter = sniff_delimiter(text)
     records = csv_records(text, delimiter, filename, limits)
@@ -96,7 +100,7 @@ def _shape(records: list[tuple[int, list[str]]], filename: str, limits: Limits, 
     if len(body) > limits.max_rows:
         raise InputError(f"{len(body):,} data rows, more than the limit of {limits.max_rows:,}",
                          file=filename)
-    header = _header_names(header_cells, body)
+    header = _header_names(header_cells)
     width = len(header)
     rows, ragged = [], {}
     for line, cells in body:
@@ -131,14 +135,15 @@ def _find_header(records, nonblank: list[int], filename: str) -> int:
                      "separated by something other than comma, semicolon or tab?)", file=filename)
 
 
-def _header_names(cells: list[str], body) -> list[str]:
+def _header_names(cells: list[str]) -> list[str]:
     # The header's own cells set the width: a data row with more cells is ragged (its columns may
     # have shifted), never a reason to invent a column.
     # Names stay as the user wrote them (full-width brackets and all), minus invisible characters.
     names = [_INVISIBLE.sub("", c).strip() for c in cells]
-    # Columns with no header and no data are the trace of a trailing delimiter: drop them.
-    while names and not names[-1] and not any(
-            len(c) >= len(names) and clean_text(c[len(names) - 1]) for _, c in body):
+    # Columns after the last named one are the trace of a trailing delimiter, not data columns:
+    # a row with content there is wider than its data (an unquoted "1,234" spilling over), so it
+    # is flagged as ragged rather than read as one value short.
+    while names and not names[-1]:
         names.pop()
     out, seen = [], defaultdict(int)
     for position, name in enumerate(names, start=1):

@@ -38,6 +38,7 @@ def read_points(data: bytes, filename: str, *,
         frame["problem"] = [f"row has {table.ragged[line]} cells, the header {width}: columns may "
                             "have shifted" if table.ragged.get(line, 0) > width else ""
                             for line in frame["line"]]
+        frame.attrs["notes"] = list(table.notes)  # which sheet of a workbook was read
         return frame, "xlsx" if kind == "xlsx" else "csv"
     text, _ = decode_text(data, filename)
     try:
@@ -75,12 +76,32 @@ def _geojson_points(document, filename: str, limits: Limits) -> pd.DataFrame:
                          f"{limits.max_features:,}", file=filename)
     if not features:
         raise InputError("GeoJSON has no features", file=filename)
-    rows = []
-    for index, feature in enumerate(features):
-        rows += _feature_rows(feature, index + 1, limits)
-    _refuse_projected(rows, filename)
-    keys = list(dict.fromkeys(k for r in rows for k in r if k not in POINT_COLUMNS))
-    frame = pd.DataFrame(rows, columns=POINT_COLUMNS + keys, dtype=object).fillna("")
+    # One entry per point, the feature's properties shared by its points (not copied); the
+    # caps are checked as the features are read, before any table is built: property names
+    # per feature and in all, points, and points x names (a table's cells: names missing from a
+    # feature cost nothing in the file, but a cell each in the table).
+    keys: dict[str, None] = {}
+    entries: list[tuple] = []
+    for line, feature in enumerate(features, start=1):
+        properties, points = _feature_points(feature, limits)
+        for key in properties:
+            if key not in keys:
+                keys[key] = None
+                if len(keys) > limits.max_property_keys:
+                    raise InputError(f"the features carry more than {limits.max_property_keys} "
+                                     f"distinct property names in all (this feature adds {key!r}); "
+                                     f"a table holds at most {limits.max_property_keys} columns",
+                                     file=filename, row=line)
+        entries += [(line, *point, properties) for point in points]
+        if len(entries) > limits.max_rows:
+            raise InputError(f"more than {limits.max_rows:,} points", file=filename, row=line)
+        if len(entries) * len(keys) > limits.max_cells:
+            raise InputError(f"{len(entries):,} points with {len(keys)} property names would make "
+                             f"more than {limits.max_cells:,} cells", file=filename, row=line)
+    _refuse_projected(entries, filename)
+    columns = {name: [e[i] for e in entries] for i, name in enumerate(POINT_COLUMNS)}
+    columns.update((key, [e[-1].get(key, "") for e in entries]) for key in keys)
+    frame = pd.DataFrame(columns, dtype=object)
     frame["line"] = frame["line"].astype("int64")
     return frame
 
@@ -88,48 +109,55 @@ def _geojson_points(document, filename: str, limits: Limits) -> pd.DataFrame:
 def _check_crs(crs, filename: str) -> None:
     if crs is None:
         return
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    properties = crs.get("properties") if isinstance(crs, dict) else None
+    name = properties.get("name") if isinstance(properties, dict) else None
     if isinstance(name, str) and name.strip().casefold() in _WGS84_CRS:
         return
-    raise InputError(f"coordinates are in {name or json.dumps(crs)!s}, not WGS 84 longitude/"
-                     "latitude; reproject the file to WGS 84 (EPSG:4326) first", file=filename,
-                     column="crs")
+    said = name if isinstance(name, str) and name else json.dumps(crs, ensure_ascii=False)[:120]
+    raise InputError(f"coordinates are in {said}, not WGS 84 longitude/latitude; reproject the "
+                     "file to WGS 84 (EPSG:4326) first", file=filename, column="crs")
 
 
-def _feature_rows(feature, line: int, limits: Limits) -> list[dict]:
+def _feature_points(feature, limits: Limits) -> tuple[dict[str, str], list[tuple[str, str, str, str]]]:
+    """(properties as text, [(part, lon, lat, problem)] per point) of one feature."""
     if not isinstance(feature, dict):
-        return [{"line": line, "part": "", "lon": "", "lat": "",
-                 "problem": "not a GeoJSON Feature"}]
+        return {}, [("", "", "", "not a GeoJSON Feature")]
     properties = feature.get("properties")
-    props = {}
+    props, problem = {}, ""
     if isinstance(properties, dict):
+        if len(properties) > limits.max_property_keys:
+            properties, problem = {}, (f"feature has {len(properties):,} properties, more than "
+                                       f"{limits.max_property_keys} (a table holds at most "
+                                       f"{limits.max_property_keys} columns)")
         for key, value in properties.items():
-            key = str(key)
-            props[f"properties.{key}" if key in POINT_COLUMNS else key] = _property_text(value)
+            key, text = str(key), _property_text(value)
+            if len(text) > limits.max_cell_chars:
+                problem = problem or (f"property {key!r} has {len(text):,} characters, more than "
+                                      f"{limits.max_cell_chars:,} (Excel's limit for a cell)")
+                text = ""
+            props[f"properties.{key}" if key in POINT_COLUMNS else key] = text
     geometry = feature.get("geometry")
-    base = {"line": line, "part": "", "lon": "", "lat": "", "problem": ""} | props
     if not isinstance(geometry, dict):
-        return [base | {"problem": "feature has no geometry"}]
+        return props, [("", "", "", problem or "feature has no geometry")]
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if kind == "Point":
-        points = [coordinates]
+        positions = [coordinates]
     elif kind == "MultiPoint" and isinstance(coordinates, list):
         if len(coordinates) > limits.max_vertices_per_feature:
-            return [base | {"problem": f"MultiPoint has {len(coordinates):,} points, more than "
-                                       f"the limit of {limits.max_vertices_per_feature:,}"}]
+            return props, [("", "", "", f"MultiPoint has {len(coordinates):,} points, more than "
+                                        f"the limit of {limits.max_vertices_per_feature:,}")]
         if not coordinates:
-            return [base | {"problem": "MultiPoint has no points"}]
-        points = coordinates
+            return props, [("", "", "", "MultiPoint has no points")]
+        positions = coordinates
     else:
-        return [base | {"problem": f"{kind or 'unknown'} geometry: only Point and MultiPoint "
-                                   "features are placed"}]
-    rows = []
-    for part, position in enumerate(points, start=1):
-        row = base | {"part": str(part) if kind == "MultiPoint" else ""}
-        lon, lat, problem = _position(position)
-        rows.append(row | {"lon": lon, "lat": lat, "problem": problem})
-    return rows
+        return props, [("", "", "", f"{kind or 'unknown'} geometry: only Point and MultiPoint "
+                                    "features are placed")]
+    points = []
+    for part, position in enumerate(positions, start=1):
+        lon, lat, where_wrong = _position(position)
+        points.append((str(part) if kind == "MultiPoint" else "", lon, lat, problem or where_wrong))
+    return props, points
 
 
 def _position(position) -> tuple[str, str, str]:
@@ -144,16 +172,16 @@ def _position(position) -> tuple[str, str, str]:
     return lon, lat, ""
 
 
-def _refuse_projected(rows: list[dict], filename: str) -> None:
+def _refuse_projected(entries: list[tuple], filename: str) -> None:
     # Every coordinate out of the lon/lat range means metres of a projected system, not a few
-    # bad points: say so for the file rather than listing every row.
-    placed = [r for r in rows if r["lon"] != ""]
-    if placed and all("outside the longitude/latitude range" in r["problem"] for r in placed):
-        sample = placed[0]
+    # bad points: say so for the file rather than listing every row. (line, part, lon, lat,
+    # problem, properties) per entry.
+    placed = [e for e in entries if e[2] != ""]
+    if placed and all("outside the longitude/latitude range" in e[4] for e in placed):
+        line, _, lon, lat, *_ = placed[0]
         raise InputError("all coordinates are outside the longitude/latitude range: the file "
                          "looks projected (values in metres); reproject it to WGS 84 first",
-                         file=filename, row=sample["line"],
-                         found=f"{sample['lon']}, {sample['lat']}")
+                         file=filename, row=line, found=f"{lon}, {lat}")
 
 
 def _property_text(value) -> str:

@@ -1,7 +1,7 @@
 """A RawTable to per-province values (or targets) and a report with one row per input line.
 
 Every input line ends up in the report with a status (joined, no_data, unmatched, aggregate_row,
-invalid_value, duplicate, skipped) and a reason; nothing is coerced silently.
+invalid_value, duplicate, conflict, skipped) and a reason; nothing is coerced silently.
 """
 from __future__ import annotations
 
@@ -15,12 +15,22 @@ import pandas as pd
 
 from .. import regions
 from ..errors import InputError
-from ..numbers import INVALID, NO_DATA, OK, QUALIFIED, count_problem, parse_number, unit_multiplier
+from ..numbers import (
+    INVALID,
+    NO_DATA,
+    OK,
+    QUALIFIED,
+    UNIT_MULTIPLIERS,
+    count_problem,
+    parse_number,
+    unit_multiplier,
+)
+from ..observations import period_end
 from ..regions import clean_text, normalise_text
 from .header import RawTable
 
 STATUSES = ("joined", "no_data", "unmatched", "aggregate_row", "invalid_value", "duplicate",
-            "skipped")
+            "conflict", "skipped")
 REPORT_COLUMNS = ["line", "raw_name", "raw_value", "adcode", "status", "reason", "suggestions",
                   "value"]
 
@@ -79,6 +89,9 @@ _DATE_PATTERNS = (
 )
 
 
+_YEARS = (1900, 2100)  # the years a figure's date may name
+
+
 def parse_as_of(text: str | None) -> tuple[str | None, str]:
     """(ISO date, year-month or year; reason) for a date cell; (None, '') when empty and
     (None, reason) when it is not a date. `2023年底` is 2023-12-31, a year-end by its words."""
@@ -90,6 +103,8 @@ def parse_as_of(text: str | None) -> tuple[str | None, str]:
         if not m:
             continue
         parts = [int(g) for g in m.groups()]
+        if not _YEARS[0] <= parts[0] <= _YEARS[1]:
+            break  # "0000", "0202": a typo or a code, not a year of a statistic
         try:
             if len(parts) == 3:
                 date(*parts)
@@ -98,7 +113,8 @@ def parse_as_of(text: str | None) -> tuple[str | None, str]:
         except ValueError:
             break
         return fmt.format(*parts), ""
-    return None, f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"
+    return None, (f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD, a year from "
+                  f"{_YEARS[0]} to {_YEARS[1]})")
 
 
 def parse_target_year(text: str | None) -> tuple[str | None, str]:
@@ -149,17 +165,17 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
         default_period_value, why = parse_period(str(default_period))
         if why:
             raise InputError(f"default {period_name}: {why}", file=table.filename)
-    notes: list[str] = []
+    notes: list[str] = list(table.notes)
     percent_column = False
     if multiplier is None:
         factor, unit, where = _detect_unit(table, value_col)
         percent_column = unit == "%"
         if factor != 1:
-            notes.append(f"values multiplied by {factor:,} ({where})")
+            notes.append(f"values without a unit of their own multiplied by {factor:,} ({where})")
     else:
-        factor, where = Decimal(multiplier), f"multiplier {multiplier} given"
+        factor, where = Decimal(multiplier), f"the multiplier {multiplier} given"
         if factor != 1:
-            notes.append(f"values multiplied by {factor:,} (given)")
+            notes.append(f"values without a unit of their own multiplied by {factor:,} (given)")
     width = len(table.header)
     resolved: dict[str, object] = {}
 
@@ -185,10 +201,8 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
                            suggestions="; ".join(exc.suggestions))
                 continue
         parsed = parse_number(raw_value)
-        value = None
-        if parsed.exact is not None:
-            value = float(parsed.exact * factor)
-            row["value"] = value
+        value, unit_note, unit_problem = _apply_unit(parsed, factor, where)
+        row["value"] = value
         if adcode == regions.NATIONAL_ADCODE:
             row.update(status="aggregate_row", reason=f"{raw_name.strip()!r} is a total or "
                        "regional subtotal, not a province; not joined")
@@ -210,17 +224,19 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
             problems.append(f"column {value_col!r} is in percent, not a count")
         elif parsed.status in (OK, QUALIFIED) and (why := count_problem(parsed)):
             problems.append(f"{raw_value.strip()!r} {why}")
+        if unit_problem:
+            problems.append(unit_problem)
+        where_wrong = [f"column {value_col!r}: " + "; ".join(problems)] if problems else []
         if period_i is not None and clean_text(cells[period_i]):
             period, why = parse_period(cells[period_i])
             if why:
-                problems.append(f"{period_name} {why}")
+                where_wrong.append(f"column {table.header[period_i]!r}: {period_name} {why}")
             row["period"] = period
         else:
             row["period"] = default_period_value
-        if problems:
+        if where_wrong:
             # The report's value is the one that would be used; an invalid row has none.
-            row.update(status=INVALID, value=None, reason=f"line {line}, column {value_col!r}: "
-                       + "; ".join(problems))
+            row.update(status=INVALID, value=None, reason=f"line {line}, " + "; ".join(where_wrong))
             continue
         if row["status"] == "no_data":
             continue
@@ -228,8 +244,8 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
         if parsed.status == QUALIFIED:
             notes_for_row.append(parsed.reason + "; accepted as given")
         row["qualifier"] = parsed.symbol
-        if factor != 1:
-            notes_for_row.append(f"× {factor:,} ({where})")
+        if unit_note:
+            notes_for_row.append(unit_note)
         if line in table.ragged:
             notes_for_row.append(f"row has {table.ragged[line]} cells, header has {width}")
         row.update(status="joined", reason="; ".join(notes_for_row))
@@ -249,12 +265,44 @@ def _ingest(table: RawTable, *, province_col, value_col, period_col, source_col,
     return IngestResult(values.reset_index(drop=True), report_frame, notes)
 
 
+def _apply_unit(parsed, factor: Decimal, where: str) -> tuple[float | None, str, str]:
+    """(value, what the report says about its unit, problem): a unit is applied once.
+
+    `factor` is the column's multiplier (its header, a `单位：` row or given), `where` says where
+    it was found. A cell that writes its own unit ("1.2万") keeps it; the same unit in the header
+    too is not applied a second time, and a different one is a conflict, not a guess.
+    """
+    if parsed.exact is None:
+        return None, "", ""
+    if not parsed.unit:
+        return float(parsed.exact * factor), (f"× {factor:,} ({where})" if factor != 1 else ""), ""
+    written = UNIT_MULTIPLIERS[parsed.unit]
+    if factor == 1:
+        return float(parsed.exact), f"× {written:,} (unit {parsed.unit!r} written in the cell)", ""
+    if factor == written:
+        return float(parsed.exact), (f"× {written:,} (unit {parsed.unit!r} written in the cell, and "
+                                     f"{where}: applied once)"), ""
+    return None, "", (f"the cell's unit {parsed.unit!r} (× {written:,}) disagrees with the column's "
+                      f"(× {factor:,}, {where})")
+
+
+MAX_SUGGESTED_NAMES = 1_000  # distinct unknown names given suggestions; the rest are listed only
+
+
 def _resolve(raw_name: str, cache: dict[str, object]) -> str:
-    """resolve_province, remembered per distinct cell text (tables repeat names a lot)."""
+    """resolve_province, remembered per distinct cell text (tables repeat names a lot), with
+    suggestions for the first MAX_SUGGESTED_NAMES distinct unknown names only."""
     if raw_name not in cache:
+        unknown = cache.setdefault(_UNKNOWN, 0)
         try:
-            cache[raw_name] = regions.resolve_province(raw_name)
+            cache[raw_name] = regions.resolve_province(raw_name,
+                                                       suggestions=unknown < MAX_SUGGESTED_NAMES)
         except regions.ProvinceNotFound as exc:
+            if exc.kind == "unknown_name":
+                cache[_UNKNOWN] = unknown + 1
+                if unknown >= MAX_SUGGESTED_NAMES:
+                    exc.reason += (f" (suggestions not computed: more than {MAX_SUGGESTED_NAMES:,} "
+                                   "distinct unknown names)")
             cache[raw_name] = exc
     found = cache[raw_name]
     if isinstance(found, regions.ProvinceNotFound):
@@ -262,6 +310,7 @@ def _resolve(raw_name: str, cache: dict[str, object]) -> str:
     return found
 
 
+_UNKNOWN = object()  # key of the count of distinct unknown names in _resolve's cache
 _SKIP_REASONS = {"title": "title row above the header", "blank": "blank line",
                  "footnote": "footnote below the table"}
 
@@ -281,25 +330,43 @@ def _unmatched_reason(exc: regions.ProvinceNotFound, raw_name: str) -> str:
 
 
 def _mark_duplicates(entries: list[dict]) -> None:
-    """Every line naming the same province (and period) twice is a duplicate; none is joined."""
+    """Lines naming one province for one period more than once: none of them is joined.
+
+    A period is compared by the day it ends, so `2024`, `2024年底` and `2024-12-31` are one
+    period. Different values for it are a `conflict` (both reported, neither shown); the same
+    value repeated is a `duplicate`.
+    """
     groups = defaultdict(list)
     for e in entries:
         if e["adcode"] and e["status"] in ("joined", "no_data", INVALID):
-            groups[(e["adcode"], e["period"])].append(e)
-    for (adcode, period), group in groups.items():
+            end = period_end(e["period"]).date().isoformat() if e["period"] else None
+            groups[(e["adcode"], end)].append(e)
+    for (adcode, end), group in groups.items():
         if len(group) < 2:
             continue
-        lines = [e["line"] for e in group]
+        values = {e["value"] for e in group if e["value"] is not None}
+        status = "conflict" if len(values) > 1 else "duplicate"
         name = regions.by_adcode()[adcode].name_zh
+        written = sorted({e["period"] for e in group if e["period"]})
+        when = f" for {' / '.join(written)}" if written else ""
+        if len(written) > 1:
+            when += f" (one period, ending {end})"
         for e in group:
-            other_lines = [n for n in lines[:12] if n != e["line"]][:10]
-            others = ", ".join(map(str, other_lines))
-            if len(lines) - 1 > len(other_lines):
-                others += f" and {len(lines) - 1 - len(other_lines)} more"
-            when = f" for {period}" if period else ""
-            e.update(status="duplicate", reason=(
-                f"{name} ({adcode}){when} also on line(s) {others}; none of these lines is joined"
-                + (f" (this line: {e['reason']})" if e["reason"] else "")))
+            others = [o for o in group if o is not e]
+            listed = ", ".join(f"{_shown(o)} on line {o['line']}" if status == "conflict" else str(o["line"])
+                               for o in others[:10])
+            if len(others) > 10:
+                listed += f" and {len(others) - 10} more"
+            if status == "conflict":
+                text = (f"conflicting values for {name} ({adcode}){when}: {_shown(e)} on this line, "
+                        f"{listed}; none of these lines is joined")
+            else:
+                text = f"{name} ({adcode}){when} also on line(s) {listed}; none of these lines is joined"
+            e.update(status=status, reason=text + (f" (this line: {e['reason']})" if e["reason"] else ""))
+
+
+def _shown(entry: dict) -> str:
+    return _figure(entry["value"]) if entry["value"] is not None else repr(entry["raw_value"].strip())
 
 
 def _total_check(entries: list[dict]) -> list[str]:
