@@ -194,7 +194,7 @@ def your_data_panel() -> list[geo.Layer]:
             targets = targets_panel(targets_file, has_values=bool(layers))
             if targets is not None:
                 layers.append(targets)
-    except geo.InputError as e:  # one line, escaped: the rest of the page stays
+    except geo.GeoError as e:  # one line, escaped: the rest of the page (the map) stays
         st.error(md(e))
     return layers
 

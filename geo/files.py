@@ -86,14 +86,17 @@ def atomic_write(target: Path, payload: bytes) -> None:
         if target.exists():  # keep the permissions of the file we replace
             os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
         else:
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: done once, at import, before threads
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
