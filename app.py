@@ -560,7 +560,7 @@ def share_tab() -> None:
     st.caption(tr("app.copy_link"))
     st.code(f"{link.split('?')[0]}?{query}" if query else link, language=None)
     stem = f"rollout_{metric}_{view_key}_{month_end}"
-    st.download_button(tr("app.download_geojson"), partial(geo.to_geojson, result), f"{stem}.geojson",
+    st.download_button(tr("app.download_geojson"), partial(geo.to_geojson, result, lang=lang), f"{stem}.geojson",
                        "application/geo+json", key="download_geojson")
     st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv",
                        key="download_csv")

