@@ -74,20 +74,20 @@ def expected_adcodes(level: str) -> set[str]:
     return set(catalogue.loc[catalogue["level"] == level, "adcode"])
 
 
-def _parquet_bytes(frame: gpd.GeoDataFrame) -> bytes:
+def parquet_bytes(frame: gpd.GeoDataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     return buffer.getvalue()
 
 
-def _read_parquet(payload: bytes) -> gpd.GeoDataFrame:
+def read_parquet(payload: bytes) -> gpd.GeoDataFrame:
     return gpd.read_parquet(io.BytesIO(payload))
 
 
 def _cached_layer(name: str, level: str, build) -> gpd.GeoDataFrame:
     return cache.load_or_build(
         f"{name}_v{_FORMAT}.parquet", package_version=package_version(), format=_FORMAT,
-        build=build, to_bytes=_parquet_bytes, from_bytes=_read_parquet,
+        build=build, to_bytes=parquet_bytes, from_bytes=read_parquet,
         adcodes=lambda frame: list(frame["adcode"]), required=lambda: expected_adcodes(level))
 
 

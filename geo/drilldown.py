@@ -33,7 +33,7 @@ from dataclasses import replace
 import geopandas as gpd
 import pandas as pd
 
-from . import boundaries, join, regions
+from . import boundaries, cache, join, regions
 from .errors import InputError
 from .observations import from_counts
 from .views import ViewResult, ViewSpec, build_view
@@ -66,20 +66,22 @@ def province_layer(province: str, level: str) -> gpd.GeoDataFrame:
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-    cached = boundaries.cache_dir() / f"drill_{level}_{province}_v{_FORMAT}.parquet"
-    if cached.exists():
-        frame = gpd.read_parquet(cached)
-        frame.attrs["tolerance"] = float(frame["tolerance"].iloc[0])
-        return frame.drop(columns="tolerance")
-    full = _full_areas(province, level)
-    for tolerance in TOLERANCES[level]:
-        geometry = boundaries.coverage_display_form(full.geometry.values, tolerance, _decimals(tolerance))
-        frame = gpd.GeoDataFrame(full.drop(columns="geometry"), geometry=geometry, crs="EPSG:4326")
-        if payload_bytes(frame) <= BUDGET[level]:
-            break
-    else:
+    def build() -> gpd.GeoDataFrame:
+        full = _full_areas(province, level)
+        for tolerance in TOLERANCES[level]:
+            geometry = boundaries.coverage_display_form(full.geometry.values, tolerance, _decimals(tolerance))
+            frame = gpd.GeoDataFrame(full.drop(columns="geometry"), geometry=geometry, crs="EPSG:4326")
+            if payload_bytes(frame) <= BUDGET[level]:
+                return frame.assign(tolerance=tolerance)
         raise AssertionError(f"the {level} layer of {province} does not fit {BUDGET[level]} bytes")
-    boundaries._write_atomically(frame.assign(tolerance=tolerance), cached)
+
+    # Cached with a manifest like every prepared layer (geo.cache): a damaged file is rebuilt.
+    frame = cache.load_or_build(
+        f"drill_{level}_{province}_v{_FORMAT}.parquet", package_version=boundaries.package_version(),
+        format=_FORMAT, build=build, to_bytes=boundaries.parquet_bytes, from_bytes=boundaries.read_parquet,
+        adcodes=lambda f: list(f["adcode"]))
+    tolerance = float(frame["tolerance"].iloc[0])
+    frame = frame.drop(columns="tolerance")
     frame.attrs["tolerance"] = tolerance
     return frame
 
