@@ -22,6 +22,9 @@ def test_uploaded_payload_stays_inert_text_in_the_tooltip(browser, app_url, tmp_
     wait_for_polygons(page)
 
     page.get_by_role("tab", name="Your data").click()
+    # Opening a tab reruns the script (the tabs are lazy): upload once the run is over.
+    page.wait_for_timeout(500)
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
     page.locator("input[type=file]").first.set_input_files(str(upload))
     page.get_by_text("payload.csv: 2 lines").wait_for(timeout=60_000)  # the ingestion report
     # The new layer is selected by itself: wait for its legend under the map.
