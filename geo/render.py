@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 import json
 import math
+from functools import lru_cache
 
 import folium
 import pandas as pd
+import shapely
+import shapely.geometry
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
@@ -116,14 +119,26 @@ def map_features(result: ViewResult, classification: Classification, lang: str =
     """The GeoJSON FeatureCollection sent to the browser: allow-listed, escaped properties only.
     A figure older than the window gets the too-old style, never a class colour."""
     features = []
+    shapes = _geometries(result.frame.geometry.values)
     for i, (_, row) in enumerate(result.frame.iterrows()):
         too_old = row.get("in_window") == False  # noqa: E712
         properties = {"adcode": escape(row["adcode"]),
                       "fill": "too_old" if too_old else classification.colour_of(classification.classes[i]),
                       "tooltip": tooltip_html(row, result, lang)}
-        features.append({"type": "Feature", "properties": properties,
-                         "geometry": row.geometry.__geo_interface__})
+        features.append({"type": "Feature", "properties": properties, "geometry": shapes[i]})
     return {"type": "FeatureCollection", "features": features}
+
+
+def _geometries(geometries) -> tuple[dict, ...]:
+    """The GeoJSON geometry of each area, made once per set of shapes: every view of the same
+    areas sends the same shapes, only the colours and tooltips change."""
+    wkb = tuple(shapely.to_wkb(geometries))
+    return _geometries_of(wkb)
+
+
+@lru_cache(maxsize=64)
+def _geometries_of(wkb: tuple[bytes, ...]) -> tuple[dict, ...]:
+    return tuple(shapely.geometry.mapping(shapely.from_wkb(w)) for w in wkb)
 
 
 class Legend(MacroElement):
