@@ -16,8 +16,9 @@ from pathlib import Path
 from .errors import InputError
 
 
-def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
-    """The bytes of a regular file, or an InputError that names it and says why not."""
+def check_input(path: str | Path, *, max_bytes: int | None = None) -> int:
+    """The size of a regular file within `max_bytes`, or an InputError that names it and says
+    why not (for a file that is read in pieces rather than at once)."""
     path = Path(path)
     try:
         info = path.stat()
@@ -31,6 +32,13 @@ def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
     if max_bytes is not None and info.st_size > max_bytes:
         raise InputError(f"file is {info.st_size:,} bytes, more than the limit of {max_bytes:,}",
                          file=str(path))
+    return info.st_size
+
+
+def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file, or an InputError that names it and says why not."""
+    path = Path(path)
+    check_input(path, max_bytes=max_bytes)
     try:
         with path.open("rb") as f:
             return f.read() if max_bytes is None else f.read(max_bytes + 1)
@@ -38,8 +46,9 @@ def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
         raise InputError(f"cannot read the file ({exc.strerror or exc})", file=str(path)) from None
 
 
-def write_output(path: str | Path, data: str | bytes, *, inputs=()) -> None:
-    """Write `data` to `path` atomically; refuse a path that is one of `inputs`."""
+def check_output(path: str | Path, *, inputs=()) -> Path:
+    """The resolved path of an output file, or an InputError: it is one of `inputs`, or it is
+    there and is not a regular file."""
     path = Path(path)
     target = path.resolve()
     for source in inputs:
@@ -49,6 +58,13 @@ def write_output(path: str | Path, data: str | bytes, *, inputs=()) -> None:
     if target.exists() and not target.is_file():  # a directory, /dev/full, a FIFO...
         kind = "a directory" if target.is_dir() else "not a regular file"
         raise InputError(f"the output is {kind}", file=str(path), expected="a file path")
+    return target
+
+
+def write_output(path: str | Path, data: str | bytes, *, inputs=()) -> None:
+    """Write `data` to `path` atomically; refuse a path that is one of `inputs`."""
+    path = Path(path)
+    target = check_output(path, inputs=inputs)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
