@@ -138,12 +138,12 @@ def _tally_chunk(result: PieceResult, placed: pd.DataFrame) -> None:
     ok = status == "ok"
     result.counts.update(pd.Series(placed["adcode"].to_numpy()[ok]).value_counts().to_dict())
     lines = placed["line"].to_numpy()
-    for name in np.unique(status):
-        where = status == name
-        result.statuses[name] += int(where.sum())
+    for name, n in pd.Series(status).value_counts().items():  # hashing, not sorting, the strings
+        result.statuses[name] += int(n)
         if name != "ok":
             kept = result.examples.setdefault(name, [])
-            kept += lines[where][:EXAMPLES - len(kept)].tolist()
+            if len(kept) < EXAMPLES:
+                kept += lines[status == name][:EXAMPLES - len(kept)].tolist()
 
 
 def peak_rss_mb() -> float:
