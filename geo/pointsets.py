@@ -193,14 +193,14 @@ def assignments_frame(placed: pd.DataFrame):
     has = np.isfinite(lon) & np.isfinite(lat)
     geometry = np.full(len(placed), None, dtype=object)
     if has.any():
-        # tolerance 0: iterate to the fixed point, so a row's result does not depend on the rows
-        # it was converted with (the local and dask engines chunk differently).
-        wlon, wlat = datum_mod.gcj02_to_wgs84(lon[has], lat[has], tolerance=0.0)
+        # Each point converges on its own, so a row's geometry does not depend on the rows it
+        # was converted with (the local and dask engines chunk differently).
+        wlon, wlat = datum_mod.gcj02_to_wgs84(lon[has], lat[has])
         geometry[has] = shapely.points(wlon, wlat)
     frame = placed.copy()
     for column in frame.columns:
         values = frame[column]
-        if values.dtype == object and all(v is None or isinstance(v, str) for v in values):
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             frame[column] = values.astype("string")  # also when every cell is empty
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"))
 
