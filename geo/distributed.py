@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import boundaries, join, pointsets
-from .errors import InputError
+from .errors import GeoError, InputError
 from .ingest.stream import CHUNK_ROWS, PARTITION_ROWS, Piece, dataset_files, pieces
 from .points import _place, swap_tally
 
@@ -90,13 +90,16 @@ def worker_peak_memory_mb(client) -> dict[str, float]:
 
 # -------------------------------------------------------------------- a file dataset
 def _piece_task(piece: Piece, job: pointsets.Job, tally, parts_dir: str | None,
-                piece_no: int) -> pointsets.PieceResult:
+                piece_no: int) -> pointsets.PieceResult | GeoError:
     write = None
     if parts_dir is not None:
         for old in Path(parts_dir).glob(f"part.{piece_no:05d}.*.parquet"):
             old.unlink()  # a piece placed again (a swapped file) replaces its parts
         write = functools.partial(pointsets.write_part, parts_dir)
-    return pointsets.place_piece(piece, job, tally, write, piece_no)
+    try:
+        return pointsets.place_piece(piece, job, tally, write, piece_no)
+    except GeoError as exc:  # the user's file: returned, raised on the client, not a worker's crash
+        return exc
 
 
 def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = "province",
@@ -153,8 +156,13 @@ def _run(client, todo, job, tallies, parts_dir, numbers) -> list[pointsets.Piece
     futures = client.map(_piece_task, todo, [job] * len(todo),
                          [tallies.get(p.path, pointsets.NOT_SWAPPED) for p in todo],
                          [parts_dir] * len(todo), numbers, pure=False)
+    from distributed import as_completed
     try:
-        return client.gather(futures)  # the first failed task's error, as it was raised there
+        for future in as_completed(futures):
+            result = future.result()  # a bug in a task is raised here, as it was raised there
+            if isinstance(result, GeoError):
+                raise result  # the first bad file found stops the run
+        return [future.result() for future in futures]
     finally:
         client.cancel(futures)
 

@@ -141,3 +141,12 @@ def test_cli_dask_engine_on_a_local_cluster(dataset, tmp_path):
     assert counts["count"].sum() == local.statuses["ok"]
     assert counts.set_index("adcode")["count"].to_dict() == local.counts.set_index("adcode")["count"].to_dict()
     assert len(gpd.read_parquet(parts)) == 503
+    # A malformed file among them: one line naming the file and row, from a worker process.
+    (dataset / "d.csv").write_bytes(b"lng,lat\n116.4,39.9\n116.4,3\x019.9\n")
+    proc = subprocess.run([sys.executable, "-m", "geo", "join-points", str(dataset / "*.csv"),
+                           "--engine", "dask", "--workers", "1", "--lon", "lng", "--lat", "lat",
+                           "--datum", "wgs84", "--out", str(tmp_path / "again.csv")],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2 and not (tmp_path / "again.csv").exists()
+    lines = proc.stderr.strip().splitlines()  # no worker traceback either
+    assert len(lines) == 1 and lines[0].startswith(f"error: file {dataset / 'd.csv'}, row 3:")
