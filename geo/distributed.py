@@ -122,6 +122,7 @@ def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = 
     job = pointsets.Job(lon_col, lat_col, datum, level, fix_swapped, chunk_rows, max_rows,
                         with_file=not frame_input and (len(files) > 1 or Path(str(source)) not in files))
     todo = [] if frame_input else pieces(files, max_bytes=max_bytes, partition_rows=partition_rows)
+    pointsets.check_apart(None if frame_input else source, assignments)
     sink = None if assignments is None else pointsets.GeoParquetParts(assignments, inputs=files)
     parts_dir = None if sink is None else sink.tmp
     try:

@@ -306,11 +306,23 @@ def write_part(directory: str, placed: pd.DataFrame, piece_no: int, chunk_no: in
     assignments_frame(placed).to_parquet(path, index=False)
 
 
-def open_assignments(path, inputs=()):
+def open_assignments(path, inputs=(), source=None):
     """A CSV file for a path ending in .csv; a directory of GeoParquet parts otherwise."""
     if path is None:
         return None
+    check_apart(source, path)
     return CsvAssignments(path, inputs) if str(path).lower().endswith(".csv") else GeoParquetParts(path, inputs)
+
+
+def check_apart(source, output) -> None:
+    """Refuse an output inside the input directory: the next run would read it as input."""
+    if source is None or output is None or not Path(str(source)).is_dir():
+        return
+    root, target = Path(str(source)).resolve(), Path(output).resolve()
+    if root == target or root in target.parents:
+        raise InputError("the assignments would be written inside the input directory, where the "
+                         "next run would read them as input", file=str(output),
+                         expected=f"a path outside {source}")
 
 
 def _umask() -> int:
@@ -332,7 +344,7 @@ def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = 
     job = Job(lon_col, lat_col, datum, level, fix_swapped, chunk_rows, max_rows,
               with_file=len(files) > 1 or Path(str(source)) not in files)
     todo = pieces(files, max_bytes=max_bytes, partition_rows=PARTITION_ROWS)
-    sink = open_assignments(assignments, inputs=files)
+    sink = open_assignments(assignments, inputs=files, source=source)
     try:
         results = _run(todo, job, {}, sink, max_rows)
         swapped = swapped_files(results)

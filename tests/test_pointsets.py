@@ -213,3 +213,12 @@ def test_plain_parquet_keeps_its_types_and_renames_a_line_column(tmp_path):
     assert back["line"].tolist() == [1, 2] and back["line (column)"].tolist() == [7, 8]
     assert back["adcode"].tolist() == ["110000", "310000"]
     assert back["height"].iloc[0] == 30.5 and pd.isna(back["height"].iloc[1])
+
+
+def test_assignments_inside_the_input_directory_are_refused(tmp_path):
+    data = tmp_path / "sites"
+    data.mkdir()
+    _sites(10, 6).to_csv(data / "a.csv", index=False)
+    with pytest.raises(InputError, match="inside the input directory"):
+        pointsets.join_points(data, lon_col="lng", lat_col="lat", datum="wgs84", assignments=data / "out")
+    assert [p.name for p in data.iterdir()] == ["a.csv"]

@@ -45,7 +45,6 @@ from .decoding import _CONTROL, ENCODING_LABELS, Limits, sniff, sniff_delimiter
 from .header import RawTable, _filled, _find_header, _header_names, _line_text, fit_rows, split_body
 from .points import _WGS84_CRS, POINT_COLUMNS, read_points, table_points
 
-KINDS = ("csv", "parquet", "xlsx", "geojson")
 CHUNK_ROWS = 200_000  # rows per frame: ~100-200 MB of Python strings for a typical site list
 PARTITION_ROWS = 2_000_000  # Parquet rows per piece (a piece is one task of the dask engine)
 HEAD_RECORDS = 1_000  # at least this many records are read to find the header and name columns
