@@ -180,9 +180,12 @@ def is_file_swapped(with_numbers: int, looking_swapped: int) -> bool:
 
 
 def _place(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str, level: str,
-           fix_swapped: bool, first_line: int, file_tally: tuple[int, int] | None
-           ) -> tuple[pd.DataFrame, tuple[int, int]]:
-    """place_points, plus the swap tally of `frame`: (rows with numbers, rows that look swapped)."""
+           fix_swapped: bool, first_line: int, file_tally: tuple[int, int] | None,
+           as_frame: bool = True) -> tuple[pd.DataFrame | dict, tuple[int, int]]:
+    """place_points, plus the swap tally of `frame`: (rows with numbers, rows that look swapped).
+
+    `as_frame=False` returns only the line, adcode and status arrays, which is all counting
+    needs: building the frame of every row costs as much as placing them."""
     datum = datum_mod.normalise_datum(datum)
     n = len(frame)
     lon, lat, status, reason = _parsed(frame, lon_col, lat_col)
@@ -233,9 +236,12 @@ def _place(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str, level
     for i in np.flatnonzero(to_swap):
         reason[i] = f"{swapped_note}; {reason[i]}" if reason[i] else swapped_note
 
+    line = (frame["line"].to_numpy(dtype=np.int64) if "line" in frame.columns
+            else np.arange(first_line, first_line + n, dtype=np.int64))
+    if not as_frame:
+        return {"line": line, "adcode": adcode, "status": status}, tally
     placed = pd.DataFrame({
-        "line": (frame["line"].to_numpy(dtype=np.int64) if "line" in frame.columns
-                 else np.arange(first_line, first_line + n, dtype=np.int64)),
+        "line": line,
         "lon": frame[lon_col].to_numpy(dtype=object),
         "lat": frame[lat_col].to_numpy(dtype=object),
         "lon_gcj02": lon_gcj, "lat_gcj02": lat_gcj,

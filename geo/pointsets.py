@@ -72,7 +72,7 @@ class PieceResult:
     statuses: Counter = field(default_factory=Counter)  # rows per status
     examples: dict = field(default_factory=dict)  # status -> first lines
     tally: tuple[int, int] = (0, 0)  # (rows with numbers, rows that look swapped)
-    columns: tuple[str, ...] = ()  # the assignment columns of its chunks
+    columns: tuple[str, ...] = ()  # the assignment columns of its chunks (when written)
     peak_rss_mb: float = 0.0  # of the process that placed it, after placing it
 
 
@@ -111,13 +111,13 @@ def place_piece(piece: Piece, job: Job, file_tally: tuple[int, int] = NOT_SWAPPE
         _require_columns(frame, job, piece.path)
         placed, (n, s) = _place(frame, lon_col=job.lon_col, lat_col=job.lat_col, datum=job.datum,
                                 level=job.level, fix_swapped=job.fix_swapped, first_line=2,
-                                file_tally=file_tally)
+                                file_tally=file_tally, as_frame=write is not None)
         with_numbers, looking_swapped = with_numbers + n, looking_swapped + s
-        if job.with_file:
-            placed.insert(0, "file", piece.path)
         _tally_chunk(result, placed)
-        result.columns = tuple(placed.columns)
         if write is not None:
+            if job.with_file:
+                placed.insert(0, "file", piece.path)
+            result.columns = tuple(placed.columns)
             write(placed, piece_no, chunk_no)
     result.tally = (with_numbers, looking_swapped)
     result.peak_rss_mb = peak_rss_mb()
@@ -132,12 +132,13 @@ def _require_columns(frame: pd.DataFrame, job: Job, path: str) -> None:
                              expected=f"one of the columns found: {', '.join(found)}")
 
 
-def _tally_chunk(result: PieceResult, placed: pd.DataFrame) -> None:
-    status = placed["status"].to_numpy(dtype=object)
-    result.rows += len(placed)
+def _tally_chunk(result: PieceResult, placed) -> None:
+    """Add a chunk's counts, statuses and first lines (`placed`: a frame or _place's arrays)."""
+    status = np.asarray(placed["status"], dtype=object)
+    result.rows += len(status)
     ok = status == "ok"
-    result.counts.update(pd.Series(placed["adcode"].to_numpy()[ok]).value_counts().to_dict())
-    lines = placed["line"].to_numpy()
+    result.counts.update(pd.Series(np.asarray(placed["adcode"], dtype=object)[ok]).value_counts().to_dict())
+    lines = np.asarray(placed["line"])
     for name, n in pd.Series(status).value_counts().items():  # hashing, not sorting, the strings
         result.statuses[name] += int(n)
         if name != "ok":
