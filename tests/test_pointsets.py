@@ -129,6 +129,14 @@ def test_geoparquet_points_are_read_like_geojson(tmp_path):
     assert joined.statuses == {"ok": 3, "invalid_feature": 2}
 
 
+@pytest.mark.parametrize("crs", ["EPSG:4326", "OGC:CRS84", "EPSG:4490", None])
+def test_geoparquet_in_lon_lat_crs_or_none_is_read(tmp_path, crs):
+    frame = gpd.GeoDataFrame({"a": [1]}, geometry=gpd.points_from_xy([116.4074], [39.9042]), crs=crs)
+    frame.to_parquet(tmp_path / "p.parquet")
+    joined = pointsets.join_points(tmp_path / "p.parquet", lon_col="lon", lat_col="lat", datum="wgs84")
+    assert joined.statuses == {"ok": 1}
+
+
 def test_geoparquet_in_a_projected_crs_is_refused_with_its_file(tmp_path):
     frame = gpd.GeoDataFrame({"a": [1]}, geometry=gpd.points_from_xy([500000], [4000000]), crs="EPSG:32650")
     path = tmp_path / "utm.parquet"

@@ -297,9 +297,10 @@ def _geo_metadata(metadata, path: str) -> dict | None:
 
 
 def _crs_key(crs) -> str:
-    if isinstance(crs, dict):
+    if isinstance(crs, dict):  # PROJJSON
         ident = crs.get("id") or {}
-        return f"{ident.get('authority', '')}:{ident.get('code', '')}".casefold()
+        authority, code = str(ident.get("authority", "")), str(ident.get("code", ""))
+        return (code if authority.upper() == "OGC" else f"{authority}:{code}").casefold()
     return str(crs).strip().casefold()
 
 
