@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ class PieceResult:
     tally: tuple[int, int] = (0, 0)  # (rows with numbers, rows that look swapped)
     columns: tuple[str, ...] = ()  # the assignment columns of its chunks (when written)
     peak_rss_mb: float = 0.0  # of the process that placed it, after placing it
+    seconds: float = 0.0  # spent reading, placing and writing it
 
 
 @dataclass
@@ -106,6 +108,7 @@ def place_piece(piece: Piece, job: Job, file_tally: tuple[int, int] = NOT_SWAPPE
     """Read `piece` chunk by chunk, place every chunk, hand it to `write(placed, piece_no,
     chunk_no)` and return the piece's counts, statuses and swap tally."""
     result = PieceResult(piece)
+    start = time.perf_counter()
     with_numbers = looking_swapped = 0
     for chunk_no, frame in enumerate(read_piece(piece, chunk_rows=job.chunk_rows, max_rows=job.max_rows)):
         _require_columns(frame, job, piece.path)
@@ -121,6 +124,7 @@ def place_piece(piece: Piece, job: Job, file_tally: tuple[int, int] = NOT_SWAPPE
             write(placed, piece_no, chunk_no)
     result.tally = (with_numbers, looking_swapped)
     result.peak_rss_mb = peak_rss_mb()
+    result.seconds = time.perf_counter() - start
     return result
 
 
