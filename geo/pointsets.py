@@ -202,7 +202,8 @@ def assignments_frame(placed: pd.DataFrame):
         # was converted with (the local and dask engines chunk differently).
         wlon, wlat = datum_mod.gcj02_to_wgs84(lon[has], lat[has])
         geometry[has] = shapely.points(wlon, wlat)
-    frame = placed.copy()
+    # A user's own column named geometry keeps its cells under "input: ", as place_points does.
+    frame = placed.rename(columns={"geometry": "input: geometry"})
     for column in frame.columns:
         values = frame[column]
         if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):

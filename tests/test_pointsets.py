@@ -210,6 +210,15 @@ def test_assignment_parts_replace_an_earlier_run_but_not_other_files(tmp_path):
     assert (parts / "mine.txt").read_text() == "keep me"
 
 
+def test_a_users_geometry_column_is_kept_beside_the_placed_point(tmp_path):
+    src = tmp_path / "s.csv"
+    src.write_text("lng,lat,geometry\n116.4074,39.9042,POINT (0 0)\n", encoding="utf-8")
+    pointsets.join_points(src, lon_col="lng", lat_col="lat", datum="wgs84", assignments=tmp_path / "out")
+    back = gpd.read_parquet(tmp_path / "out")
+    assert back["input: geometry"].tolist() == ["POINT (0 0)"]
+    assert abs(back.geometry.iloc[0].x - 116.4074) < 1e-9
+
+
 def test_plain_parquet_keeps_its_types_and_renames_a_line_column(tmp_path):
     table = pa.table({"line": [7, 8], "lng": [116.4074, 121.47], "lat": [39.9042, 31.23],
                       "height": [30.5, None]})
