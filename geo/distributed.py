@@ -37,7 +37,7 @@ import pandas as pd
 from . import boundaries, join, pointsets
 from .errors import GeoError, InputError
 from .ingest.stream import CHUNK_ROWS, PARTITION_ROWS, Piece, dataset_files, pieces
-from .points import _place, swap_tally
+from .points import _place, area_counts, swap_tally
 
 SCHEDULER_ENV = "ROLLOUT_DASK_SCHEDULER"
 
@@ -140,17 +140,22 @@ def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = 
                     redone = _run(client, [todo[i] for i in again], job, swapped, parts_dir, again)
                     for i, r in zip(again, redone):
                         results[i] = r
-        rows = sum(r.rows for r in results)
-        if max_rows is not None and rows > max_rows:
-            raise InputError(f"{rows:,} data rows in all, more than {max_rows:,} (--max-rows)",
-                             file=str(source) if not frame_input else None)
+            rows = sum(r.rows for r in results)
+            if max_rows is not None and rows > max_rows:
+                raise InputError(f"{rows:,} data rows in all, more than {max_rows:,} (--max-rows)",
+                                 file=str(source) if not frame_input else None)
+            # The table of every area needs the level's names from the index: a worker has it
+            # loaded, this process need not load it.
+            joined = pointsets.combine(results, job.level, [str(f) for f in files] or ["<dask DataFrame>"],
+                                       tabulate=lambda counts, level: client.submit(
+                                           area_counts, counts, level, pure=False).result())
         if sink is not None:
             sink.finish()
     except BaseException:
         if sink is not None:
             sink.abort()
         raise
-    return pointsets.combine(results, job.level, [str(f) for f in files] or ["<dask DataFrame>"])
+    return joined
 
 
 def _run(client, todo, job, tallies, parts_dir, numbers) -> list[pointsets.PieceResult]:

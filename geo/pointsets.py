@@ -172,8 +172,11 @@ def swapped_files(results: list[PieceResult]) -> dict[str, tuple[int, int]]:
     return {path: (t[0], t[1]) for path, t in tallies.items() if is_file_swapped(*t)}
 
 
-def combine(results: list[PieceResult], level: str, files: list[str]) -> Joined:
-    """Sum the pieces' counts and statuses (in piece order, so the examples are the first lines)."""
+def combine(results: list[PieceResult], level: str, files: list[str], tabulate=area_counts) -> Joined:
+    """Sum the pieces' counts and statuses (in piece order, so the examples are the first lines).
+
+    `tabulate(counts, level)` makes the table of every area (geo.points.area_counts, which needs
+    the level's area names from the index; geo.distributed runs it on a worker that has it)."""
     counts, statuses, examples = Counter(), Counter(), {}
     for r in results:
         counts.update(r.counts)
@@ -182,7 +185,7 @@ def combine(results: list[PieceResult], level: str, files: list[str]) -> Joined:
             kept = examples.setdefault(status, [])
             kept += [(r.piece.path, int(line)) for line in lines[:EXAMPLES - len(kept)]]
     series = pd.Series(dict(counts), dtype=np.int64)
-    return Joined(area_counts(series, level), sum(r.rows for r in results), dict(statuses),
+    return Joined(tabulate(series, level), sum(r.rows for r in results), dict(statuses),
                   examples, [str(f) for f in files], level, results)
 
 
