@@ -248,7 +248,7 @@ def main(argv=None) -> None:
     k.add_argument("--assignments", type=Path)
     for p in (m, c):
         p.add_argument("--rows-per-file", type=int, default=5_000_000)
-        p.add_argument("--row-group", type=int, default=1_000_000)
+        p.add_argument("--row-group", type=int, default=250_000)
     for p in (c, b, s, k):
         p.add_argument("--level", default="county", choices=join.LEVELS)
     for p in (c, b, k):

@@ -48,7 +48,8 @@ from .header import RawTable, _filled, _find_header, _header_names, _line_text, 
 from .points import _WGS84_CRS, POINT_COLUMNS, read_points, table_points
 
 CHUNK_ROWS = 200_000  # rows per frame: ~100-200 MB of Python strings for a typical site list
-PARTITION_ROWS = 2_000_000  # Parquet rows per piece (a piece is one task of the dask engine)
+PARTITION_ROWS = 500_000  # Parquet rows per piece: one task of the dask engine (~0.5 s), small
+# enough to keep every worker busy to the end, large enough that scheduling costs nothing
 HEAD_RECORDS = 1_000  # at least this many records are read to find the header and name columns
 _BLOCK = 1 << 22  # bytes read at a time while checking the encoding
 _SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".geoparquet", ".pq", ".xlsx", ".geojson", ".json"}
