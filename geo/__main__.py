@@ -5,6 +5,7 @@
   python -m geo render --metric high_tech_zones --area 440000 --out gd.png   # 广东's prefectures
   python -m geo join-points sites.csv --lon lng --lat lat --datum wgs84 [--level province] --out counts.csv
   python -m geo trajectory --metric bs5g --out trajectory.csv
+  python -m geo join-points 'sites/*.parquet' --engine dask [--scheduler tcp://host:8786] ... --assignments out_dir/
   python -m geo prepare            # boundaries and join indexes, cached (set-up runs it)
 
 A user's mistake (a bad argument or file) gives a one-line `error:` on stderr and exit status 2;
@@ -58,6 +59,16 @@ def _figure_date(text: str) -> str:
     return text
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: expected 1 or more")
+    return value
+
+
 def _view_arguments(p: argparse.ArgumentParser) -> None:
     from .classify import SCHEMES
     from .metrics import METRICS
@@ -85,7 +96,8 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the map's labels")
     p.add_argument("--area", help="drill down: a province's adcode (its prefectures) or a prefecture's "
                                   "(its counties); for metrics counted from points")
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path,
+                   help="GeoJSON; CSV if it ends in .csv, GeoParquet if it ends in .parquet")
     u = p.add_argument_group("your own counts table (instead of a bundled metric)")
     u.add_argument("--counts", type=Path, help="CSV/TSV/XLSX of per-province values")
     u.add_argument("--metric-name", default="Your data", help="label of your metric")
@@ -114,7 +126,9 @@ def parser() -> argparse.ArgumentParser:
                          help="names on the areas: Chinese, English (provinces only) or none")
     picture.add_argument("--dpi", type=int, default=300, choices=range(72, 601), metavar="72-600")
     j = sub.add_parser("join-points", help="count points per area by point-in-polygon")
-    j.add_argument("file", type=Path)
+    j.add_argument("file", metavar="source",
+                   help="a point file (CSV, Parquet, GeoParquet, .xlsx, GeoJSON), a directory of "
+                        "them or a quoted glob ('sites/*.parquet'); read in chunks, without caps")
     j.add_argument("--lon", required=True)
     j.add_argument("--lat", required=True)
     j.add_argument("--datum", required=True, choices=["wgs84", "gcj02", "bd09"],
@@ -123,7 +137,16 @@ def parser() -> argparse.ArgumentParser:
     j.add_argument("--level", default="province", choices=list(levels))
     j.add_argument("--fix-swapped", action="store_true", help="swap lon/lat back when a whole file is swapped")
     j.add_argument("--out", required=True, type=Path)
-    j.add_argument("--assignments", type=Path, help="also write every input row with its area and status")
+    j.add_argument("--assignments", type=Path,
+                   help="also write every input row with its area and status: one CSV file if the "
+                        "path ends in .csv, else a directory of GeoParquet parts")
+    j.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="local: this process, chunk by chunk; dask: a dask.distributed cluster")
+    j.add_argument("--scheduler", help="dask scheduler address (tcp://host:8786); default "
+                                       "$ROLLOUT_DASK_SCHEDULER, else a LocalCluster here")
+    j.add_argument("--workers", type=_positive, help="LocalCluster workers (default: one per core)")
+    j.add_argument("--max-bytes", type=_positive, help="refuse a file larger than this (default: no cap)")
+    j.add_argument("--max-rows", type=_positive, help="refuse more data rows than this (default: no cap)")
     t = sub.add_parser("trajectory", help="write each province's figures, interpolations, projections "
                                           "and target in force (CSV), each row marked")
     t.add_argument("--metric", default=config.DEFAULT_METRIC)
@@ -178,11 +201,17 @@ def _check_paths(args) -> list[Path]:
     """The inputs, once each is known to be a regular file and no output would replace one of
     them or another output: told before any work, in one line."""
     from .files import check_input, check_output
-    inputs = [p for p in (getattr(args, "counts", None), getattr(args, "file", None)) if p]
+    inputs = [p for p in (getattr(args, "counts", None),) if p]
+    if getattr(args, "file", None):  # join-points: a file, a directory or a glob of files
+        from .ingest.stream import dataset_files
+        inputs += dataset_files(args.file)
     for path in inputs:
         check_input(path)
+    assignments = getattr(args, "assignments", None)
     outputs = [p for p in (getattr(args, "out", None), getattr(args, "report", None),
-                           getattr(args, "assignments", None)) if p]
+                           # a directory of GeoParquet parts unless it ends in .csv
+                           assignments if assignments and assignments.suffix.lower() == ".csv" else None)
+               if p]
     targets = [check_output(path, inputs=inputs) for path in outputs]
     for i, target in enumerate(targets):
         if target in targets[:i]:
@@ -202,7 +231,9 @@ def _run(args) -> None:
             raise InputError(f"unknown level {bad[0]!r}", expected=", ".join(config.ADMIN_LEVELS))
     if args.command == "export":
         v = _view(args)
-        text = geo.to_csv(v) if args.out.suffix.lower() == ".csv" else geo.to_geojson(v)
+        suffix = args.out.suffix.lower()
+        text = (geo.to_csv(v) if suffix == ".csv" else geo.to_geoparquet(v) if suffix == ".parquet"
+                else geo.to_geojson(v))
         write_output(args.out, text, inputs=inputs)
         areas = "provinces" if v.level == "province" else f"{v.level} areas"
         print(f"wrote {len(v.selection)} {areas} to {args.out}")
@@ -237,22 +268,34 @@ def _run(args) -> None:
         print(f"boundaries and join indexes ready in {boundaries.cache_dir()} "
               f"({time.perf_counter() - start:.1f} s)")
     elif args.command == "join-points":
-        from .export import frame_to_csv
-        from .points import join_points_file
-        counts, placed = join_points_file(args.file, lon_col=args.lon, lat_col=args.lat,
-                                          datum=args.datum, level=args.level,
-                                          fix_swapped=args.fix_swapped)
-        write_output(args.out, frame_to_csv(counts), inputs=inputs)
-        if args.assignments:  # raw cells of the user's file: neutralised for spreadsheets
-            write_output(args.assignments, frame_to_csv(placed), inputs=inputs)
-        not_ok = placed[placed["status"] != "ok"]
-        print(f"placed {len(placed) - len(not_ok)} of {len(placed)} rows; wrote {args.out}")
-        for note in placed.attrs.get("notes", []):
-            print(f"  note: {note}", file=sys.stderr)
-        for status, group in not_ok.groupby("status"):
-            lines = ", ".join(str(n) for n in group["line"].head(20))
-            more = f" and {len(group) - 20} more" if len(group) > 20 else ""
-            print(f"  {status}: {len(group)} rows (lines {lines}{more})", file=sys.stderr)
+        _join_points(args)
+
+
+def _join_points(args) -> None:
+    """Local files have no upload caps here (the machine is the user's own): they are read in
+    chunks, the assignments written as they are made (CSV cells neutralised for spreadsheets)."""
+    from .export import frame_to_csv
+    from .files import check_output, write_output
+    from .ingest.stream import dataset_files
+    files = dataset_files(args.file)
+    check_output(args.out, inputs=files)  # before a long run, not after it
+    if args.assignments is not None and args.assignments.suffix.lower() == ".csv":
+        check_output(args.assignments, inputs=files + [args.out])
+    options = dict(lon_col=args.lon, lat_col=args.lat, datum=args.datum, level=args.level,
+                   fix_swapped=args.fix_swapped, assignments=args.assignments,
+                   max_bytes=args.max_bytes, max_rows=args.max_rows)
+    if args.engine == "dask":
+        from .distributed import join_points
+        joined = join_points(args.file, scheduler=args.scheduler, workers=args.workers, **options)
+    else:
+        from .pointsets import join_points
+        joined = join_points(args.file, **options)
+    write_output(args.out, frame_to_csv(joined.counts), inputs=files)
+    ok = joined.statuses.get("ok", 0)
+    print(f"placed {ok} of {joined.rows} rows; wrote {args.out}"
+          + (f" and {args.assignments}" if args.assignments else ""))
+    for line in joined.summary_lines():
+        print(f"  {line}", file=sys.stderr)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -86,18 +86,24 @@ def gcj02_to_wgs84(lon, lat, *, tolerance: float = 1e-10, max_iterations: int = 
 
     The one-step inverse most libraries use (gcj - delta(gcj)) is off by up to a few metres; the
     offset field is smooth, so iterating wgs <- gcj - delta(wgs) converges in a handful of steps.
+    Each point stops when its own step is below `tolerance`, so its result does not depend on
+    the points converted with it (a file placed in chunks gets the same numbers as placed whole),
+    and converged points are not computed again.
     """
     lon, lat = _arrays(lon, lat)
     shift = in_china_box(lon, lat)
-    wlon, wlat = lon.copy(), lat.copy()
+    wlon, wlat = lon.copy().ravel(), lat.copy().ravel()
+    glon, glat = lon.ravel(), lat.ravel()
+    todo = np.flatnonzero(np.isfinite(glon) & np.isfinite(glat))
     for _ in range(max_iterations):
-        dlon, dlat = _gcj_delta(wlon, wlat)
-        new_lon, new_lat = lon - dlon, lat - dlat
-        change = np.nanmax(np.abs(np.concatenate([(new_lon - wlon).ravel(), (new_lat - wlat).ravel()])),
-                           initial=0.0)
-        wlon, wlat = new_lon, new_lat
-        if change < tolerance:
+        if todo.size == 0:
             break
+        dlon, dlat = _gcj_delta(wlon[todo], wlat[todo])
+        new_lon, new_lat = glon[todo] - dlon, glat[todo] - dlat
+        change = np.maximum(np.abs(new_lon - wlon[todo]), np.abs(new_lat - wlat[todo]))
+        wlon[todo], wlat[todo] = new_lon, new_lat
+        todo = todo[~(change < tolerance)]
+    wlon, wlat = wlon.reshape(lon.shape), wlat.reshape(lat.shape)
     return np.where(shift, wlon, lon), np.where(shift, wlat, lat)
 
 

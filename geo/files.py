@@ -16,9 +16,10 @@ from pathlib import Path
 from .errors import InputError
 
 
-def check_input(path: str | Path) -> os.stat_result:
-    """The file's status if it is a regular file, else an InputError that names it and says why
-    not (front ends call it before the work)."""
+def check_input(path: str | Path, *, max_bytes: int | None = None) -> os.stat_result:
+    """The file's status if it is a regular file (within `max_bytes` when given), else an
+    InputError that names it and says why not (front ends call it before the work; a file read
+    in pieces is checked with it instead of being read at once)."""
     path = Path(path)
     try:
         info = path.stat()
@@ -29,16 +30,16 @@ def check_input(path: str | Path) -> os.stat_result:
     if not stat.S_ISREG(info.st_mode):
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise InputError(f"this is {kind}", file=str(path), expected="a regular file")
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise InputError(f"file is {info.st_size:,} bytes, more than the limit of {max_bytes:,}",
+                         file=str(path))
     return info
 
 
 def read_input(path: str | Path, *, max_bytes: int | None = None) -> bytes:
     """The bytes of a regular file, or an InputError that names it and says why not."""
     path = Path(path)
-    info = check_input(path)
-    if max_bytes is not None and info.st_size > max_bytes:
-        raise InputError(f"file is {info.st_size:,} bytes, more than the limit of {max_bytes:,}",
-                         file=str(path))
+    check_input(path, max_bytes=max_bytes)
     try:
         with path.open("rb") as f:
             return f.read() if max_bytes is None else f.read(max_bytes + 1)

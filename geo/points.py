@@ -116,18 +116,8 @@ def _looks_swapped(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
             & (lat >= CHINA_LON[0]) & (lat <= CHINA_LON[1]))
 
 
-# -------------------------------------------------------------------- placing a table
-def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str,
-                 level: str = "province", fix_swapped: bool = False, first_line: int = 2) -> pd.DataFrame:
-    """One row per input row: line, lon, lat (as given), lon_gcj02, lat_gcj02, adcode, status,
-    reason, then the row's other cells (the user's own columns: names, ids), so every result can
-    be traced to its site.
-
-    The frame's own `line` column (from geo.ingest.read_points) gives the file lines; without it
-    rows are numbered from `first_line`. A non-empty `problem` (a feature that is not a point, a
-    row whose columns may have shifted) makes the row `invalid_feature` with that reason.
-    """
-    datum = datum_mod.normalise_datum(datum)
+def _parsed(frame: pd.DataFrame, lon_col: str, lat_col: str):
+    """-> lon, lat (numbers, NaN where not parsed), status and reason ("" where parsed)."""
     for col in (lon_col, lat_col):
         if col not in frame.columns:
             raise InputError("column not found", column=col,
@@ -152,20 +142,68 @@ def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str,
         problem = frame["problem"].fillna("").astype(str).to_numpy()
         flagged = problem != ""
         status[flagged], reason[flagged] = "invalid_feature", problem[flagged]
+    return lon, lat, status, reason
 
+
+def swap_tally(frame: pd.DataFrame, *, lon_col: str, lat_col: str) -> tuple[int, int]:
+    """(rows with numbers, rows that look swapped) of `frame`: add them up over the chunks of a
+    file and pass the sum to place_points as `file_tally`."""
+    lon, lat, status, _ = _parsed(frame, lon_col, lat_col)
+    numeric = (status == "") & ~((lon == 0) & (lat == 0))
+    return int(numeric.sum()), int((numeric & _looks_swapped(lon, lat)).sum())
+
+
+# -------------------------------------------------------------------- placing a table
+def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str,
+                 level: str = "province", fix_swapped: bool = False, first_line: int = 2,
+                 file_tally: tuple[int, int] | None = None) -> pd.DataFrame:
+    """One row per input row: line, lon, lat (as given), lon_gcj02, lat_gcj02, adcode, status,
+    reason, then the row's other cells (the user's own columns: names, ids), so every result can
+    be traced to its site.
+
+    The frame's own `line` column (from geo.ingest.read_points) gives the file lines; without it
+    rows are numbered from `first_line`. A non-empty `problem` (a feature that is not a point, a
+    row whose columns may have shifted) makes the row `invalid_feature` with that reason.
+
+    `file_tally` is (rows with numbers, rows that look swapped) over the whole file when `frame`
+    is one chunk of it: it decides whether the file is swapped and is quoted in the reason, so a
+    file placed in chunks (geo.pointsets, geo.distributed) gets exactly the rows it would get
+    placed whole. None takes the tally of `frame` itself.
+    """
+    return _place(frame, lon_col=lon_col, lat_col=lat_col, datum=datum, level=level,
+                  fix_swapped=fix_swapped, first_line=first_line, file_tally=file_tally)[0]
+
+
+def is_file_swapped(with_numbers: int, looking_swapped: int) -> bool:
+    """The file-level rule: (nearly) all rows with numbers look swapped."""
+    return with_numbers > 0 and looking_swapped >= SWAPPED_FILE_SHARE * with_numbers
+
+
+def _place(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str, level: str,
+           fix_swapped: bool, first_line: int, file_tally: tuple[int, int] | None,
+           as_frame: bool = True) -> tuple[pd.DataFrame | dict, tuple[int, int]]:
+    """place_points, plus the swap tally of `frame`: (rows with numbers, rows that look swapped).
+
+    `as_frame=False` returns only the line, adcode and status arrays, which is all counting
+    needs: building the frame of every row costs as much as placing them."""
+    datum = datum_mod.normalise_datum(datum)
+    n = len(frame)
+    lon, lat, status, reason = _parsed(frame, lon_col, lat_col)
     numeric = status == ""
     zero = numeric & (lon == 0) & (lat == 0)
     status[zero], reason[zero] = "out_of_range", "(0, 0) is a placeholder, not a location"
     numeric &= ~zero
     swapped_row = numeric & _looks_swapped(lon, lat)
-    file_swapped = numeric.any() and swapped_row.sum() >= SWAPPED_FILE_SHARE * numeric.sum()
+    tally = (int(numeric.sum()), int(swapped_row.sum()))
+    with_numbers, looking_swapped = tally if file_tally is None else file_tally
+    file_swapped = is_file_swapped(with_numbers, looking_swapped)
     to_swap = (numeric if file_swapped else swapped_row) if fix_swapped else np.zeros(n, bool)
     if not fix_swapped:
         flagged = numeric if file_swapped else swapped_row
         status[flagged] = "swapped_lat_lon"
         if file_swapped:
             reason[flagged] = (f"longitude and latitude look swapped in the whole file "
-                               f"({int(swapped_row.sum())} of {int(numeric.sum())} rows with numbers): "
+                               f"({looking_swapped} of {with_numbers} rows with numbers): "
                                f"swap the columns ({lon_col!r} holds latitudes) or re-run with "
                                f"fix_swapped=True (--fix-swapped)")
         else:
@@ -198,9 +236,12 @@ def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str,
     for i in np.flatnonzero(to_swap):
         reason[i] = f"{swapped_note}; {reason[i]}" if reason[i] else swapped_note
 
+    line = (frame["line"].to_numpy(dtype=np.int64) if "line" in frame.columns
+            else np.arange(first_line, first_line + n, dtype=np.int64))
+    if not as_frame:
+        return {"line": line, "adcode": adcode, "status": status}, tally
     placed = pd.DataFrame({
-        "line": (frame["line"].to_numpy(dtype=np.int64) if "line" in frame.columns
-                 else np.arange(first_line, first_line + n, dtype=np.int64)),
+        "line": line,
         "lon": frame[lon_col].to_numpy(dtype=object),
         "lat": frame[lat_col].to_numpy(dtype=object),
         "lon_gcj02": lon_gcj, "lat_gcj02": lat_gcj,
@@ -209,7 +250,7 @@ def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str,
     own = [c for c in frame.columns if c not in ("line", "problem", lon_col, lat_col)]
     for column in own:  # a name that clashes with a result column keeps its cells under "input: "
         placed[f"input: {column}" if column in COLUMNS else column] = frame[column].to_numpy(dtype=object)
-    return placed
+    return placed, tally
 
 
 def count_by_area(placed: pd.DataFrame, level: str = "province") -> pd.DataFrame:
@@ -217,13 +258,18 @@ def count_by_area(placed: pd.DataFrame, level: str = "province") -> pd.DataFrame
 
     Counts are of the user's `ok` points: an area with none gets 0, a true zero.
     """
+    return area_counts(placed.loc[placed["status"] == "ok", "adcode"].astype(str).value_counts(), level)
+
+
+def area_counts(counts: pd.Series, level: str = "province") -> pd.DataFrame:
+    """count_by_area from `ok` points already counted per adcode (a Series adcode -> count), as
+    the chunked and distributed engines sum them."""
     areas = join.level_areas(level)
-    ok = placed.loc[placed["status"] == "ok", "adcode"].astype(str)
-    unknown = sorted(set(ok) - set(areas["adcode"]))
+    unknown = sorted(set(counts.index.astype(str)) - set(areas["adcode"]))
     if unknown:
         raise ValueError(f"adcodes not of level {level}: {', '.join(unknown[:5])}; "
                          f"were the points placed at another level?")
-    counts = ok.value_counts()
+    counts = counts.set_axis(counts.index.astype(str))
     names = areas[["province", "prefecture", "county"]].apply(_joined_name, axis=1)
     out = pd.DataFrame({"adcode": areas["adcode"].astype(str), "name": names,
                         "count": areas["adcode"].map(counts).fillna(0).astype(np.int64)})

@@ -83,3 +83,25 @@ def test_a_line_break_inside_a_cell_cannot_start_a_row_in_a_spreadsheet(cell):
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert len(rows) == 3 and rows[2] == ["next", "2"]
     assert rows[1][0].replace("'", "").replace("\n", "") == cell.replace("\r", "").replace("\n", "")
+
+
+def test_geoparquet_holds_the_geojson_rows_in_wgs84_with_nulls_raw_values_and_metadata(tmp_path):
+    import pyarrow.parquet as pq
+    frame = boundaries(("130000", "110000", "120000"))
+    result = view(frame, source="=HYPERLINK(1)")
+    path = tmp_path / "out.parquet"
+    data = geo.to_geoparquet(result, path)
+    assert path.read_bytes() == data == geo.to_geoparquet(view(frame, source="=HYPERLINK(1)"))
+    back = gpd.read_parquet(path)
+    assert back.crs.to_epsg() == 4326
+    assert back["adcode"].tolist() == ["110000", "120000", "130000"]
+    assert back.loc[0, "value"] == -2 and back.loc[0, "target"] == 9
+    assert back.loc[0, "source"].startswith("=HYPERLINK")  # raw, as in the GeoJSON
+    assert back["value"].isna().tolist() == [False, True, True]  # no data is null, not 0
+    features = json.loads(to_geojson(result))["features"]
+    for row, feature in zip(back.itertuples(), features):  # the GeoJSON's WGS 84 geometry
+        assert row.geometry.equals(shapely.geometry.shape(feature["geometry"]))
+    # 110000 is the square 101-102 E, 30-31 N in GCJ-02: in WGS 84 a few hundred metres away.
+    assert 0.001 < abs(back.geometry.iloc[0].bounds[0] - 101) < 0.01
+    meta = json.loads(pq.read_schema(path).metadata[b"rollout_mapper"])
+    assert meta["view"] == "gap" and meta["rule"] == "population_share"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -29,8 +30,16 @@ class Limits:
     # but a cell in the table, so cells are capped, not only bytes.
     max_cells: int = 5_000_000
 
-
-
+    @classmethod
+    def uncapped(cls, max_bytes: int | None = None, max_rows: int | None = None) -> "Limits":
+        """No caps but the ones given: for a user's own files on the command line, where the
+        machine is theirs (the caps above protect a shared server from its visitors)."""
+        unlimited = sys.maxsize
+        return cls(max_bytes=unlimited if max_bytes is None else max_bytes,
+                   max_rows=unlimited if max_rows is None else max_rows,
+                   max_columns=unlimited, max_uncompressed_bytes=unlimited,
+                   max_features=unlimited if max_rows is None else max_rows,
+                   max_vertices_per_feature=unlimited)
 
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

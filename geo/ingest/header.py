@@ -68,9 +68,16 @@ _FOOTNOTE = re.compile(r"^[*※#\s]*(注|备注|说明|数据来源|资料来源
                        r"\s*\d*\s*[:：]|^[*※#\s]*注\s*\d|^[*※]\s*\S", re.IGNORECASE)
 
 
-def _filled(cells: list[str]) -> int:
-    # A cell holding only a zero-width space or a BOM is empty too.
-    return sum(1 for c in cells if c.strip() and (c.isascii() or clean_text(c)))
+def _filled(cells: list[str], stop: int | None = None) -> int:
+    """How many cells have content (counting stops at `stop`, when that is all one needs)."""
+    n = 0
+    for c in cells:
+        # A cell holding only a zero-width space or a BOM is empty too.
+        if c.strip() and (c.isascii() or clean_text(c)):
+            n += 1
+            if n == stop:
+                break
+    return n
 
 
 def _shape(records: list[tuple[int, list[str]]], filename: str, limits: Limits, *,
@@ -82,18 +89,8 @@ def _shape(records: list[tuple[int, list[str]]], filename: str, limits: Limits, 
     header_line, header_cells = records[header_at]
     skipped = [(line, "title" if _filled(cells) else "blank", _line_text(cells))
                for line, cells in records[:header_at]]
-    body, in_footnotes = [], False
-    for line, cells in records[header_at + 1:]:
-        text = _line_text(cells)
-        filled = _filled(cells)
-        if not filled:
-            skipped.append((line, "blank", ""))
-        elif filled == 1 and (_FOOTNOTE.match(clean_text(text)) or in_footnotes):
-            # Lines under a footnote ("1. 不含港澳台") continue it.
-            in_footnotes = True
-            skipped.append((line, "footnote", text))
-        else:
-            body.append((line, cells))
+    body, more_skipped, _ = split_body(records[header_at + 1:])
+    skipped += more_skipped
     if not body:
         raise InputError("file has a header row but no data rows", file=filename, row=header_line,
                          found=_line_text(header_cells))
@@ -101,9 +98,37 @@ def _shape(records: list[tuple[int, list[str]]], filename: str, limits: Limits, 
         raise InputError(f"{len(body):,} data rows, more than the limit of {limits.max_rows:,}",
                          file=filename)
     header = _header_names(header_cells)
-    width = len(header)
+    rows, ragged = fit_rows(body, len(header), encoding)
+    return RawTable(header, rows, encoding, delimiter, skipped, filename, header_line, ragged,
+                    sheet)
+
+
+def split_body(records, in_footnotes: bool = False):
+    """Records under the header -> (data rows, skipped lines, in_footnotes after them).
+
+    `in_footnotes` carries the state from the records before, for a file read in chunks.
+    """
+    body, skipped = [], []
+    for line, cells in records:
+        filled = _filled(cells, stop=2)  # blank, one cell (a footnote?) or a data row
+        if not filled:
+            skipped.append((line, "blank", ""))
+        elif filled == 1 and (in_footnotes or _FOOTNOTE.match(clean_text(_line_text(cells)))):
+            # Lines under a footnote ("1. 不含港澳台") continue it.
+            in_footnotes = True
+            skipped.append((line, "footnote", _line_text(cells)))
+        else:
+            body.append((line, cells))
+    return body, skipped, in_footnotes
+
+
+def fit_rows(body, width: int, encoding: str) -> tuple[list, dict[int, int]]:
+    """Data rows cut or padded to `width` cells, and {line: cells found} of the ragged ones."""
     rows, ragged = [], {}
     for line, cells in body:
+        if len(cells) == width:  # the common case, as it is
+            rows.append((line, cells))
+            continue
         cells = list(cells)
         while len(cells) > width and not clean_text(cells[-1]):
             cells.pop()  # a trailing delimiter on data rows only
@@ -111,8 +136,7 @@ def _shape(records: list[tuple[int, list[str]]], filename: str, limits: Limits, 
         if len(cells) > width or (len(cells) < width and encoding != "xlsx"):
             ragged[line] = len(cells)
         rows.append((line, (cells + [""] * width)[:width]))
-    return RawTable(header, rows, encoding, delimiter, skipped, filename, header_line, ragged,
-                    sheet)
+    return rows, ragged
 
 
 def _find_header(records, nonblank: list[int], filename: str) -> int:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .decoding import Limits, decode_text, sniff
-from .header import read_table
+from .header import RawTable, read_table
 
 POINT_COLUMNS = ["line", "part", "lon", "lat", "problem"]
 _WGS84_CRS = {"urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "crs84",
@@ -32,12 +32,7 @@ def read_points(data: bytes, filename: str, *,
     kind = sniff(data, filename, limits)
     if kind == "text" or kind == "xlsx":
         table = read_table(data, filename, limits=limits)
-        frame = table.to_frame()
-        width = len(table.header)
-        # A row with more cells than the header may have shifted columns: not placed, but kept.
-        frame["problem"] = [f"row has {table.ragged[line]} cells, the header {width}: columns may "
-                            "have shifted" if table.ragged.get(line, 0) > width else ""
-                            for line in frame["line"]]
+        frame = table_points(table)
         frame.attrs["notes"] = list(table.notes)  # which sheet of a workbook was read
         return frame, "xlsx" if kind == "xlsx" else "csv"
     text, _ = decode_text(data, filename)
@@ -49,6 +44,19 @@ def read_points(data: bytes, filename: str, *,
         raise InputError(f"not valid JSON{where}: {exc}", file=filename,
                          expected="GeoJSON") from None
     return _geojson_points(document, filename, limits), "geojson"
+
+
+def table_points(table: RawTable) -> pd.DataFrame:
+    """The rows of a table as a point frame: its columns as strings, `line` and `problem`."""
+    frame = table.to_frame()
+    width = len(table.header)
+    # A row with more cells than the header may have shifted columns: not placed, but kept.
+    shifted = {line: n for line, n in table.ragged.items() if n > width}
+    frame["problem"] = ""
+    if shifted:
+        frame["problem"] = [f"row has {shifted[line]} cells, the header {width}: columns may "
+                            "have shifted" if line in shifted else "" for line in frame["line"]]
+    return frame
 
 
 def _refuse_constant(name: str):
