@@ -564,6 +564,8 @@ def share_tab() -> None:
                        "application/geo+json", key="download_geojson")
     st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv",
                        key="download_csv")
+    st.download_button(tr("app.download_geoparquet"), partial(geo.to_geoparquet, result, lang=lang),
+                       f"{stem}.parquet", "application/vnd.apache.parquet", key="download_geoparquet")
     st.download_button(tr("app.download_png"), partial(geo.to_png, result, None, scheme, k, lang=lang), f"{stem}.png",
                        "image/png", key="download_png")
     st.download_button(tr("app.download_svg"), partial(geo.to_svg, result, None, scheme, k, lang=lang),

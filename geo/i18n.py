@@ -222,6 +222,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     'app.your_values': {'en': 'Your values', 'zh': '您的数据'},
     'app.your_values_short': {'en': 'your values', 'zh': '您的数据'},
     'app.per_10k_axis': {'en': 'per 10k people', 'zh': '每万人'},
+    'app.download_geoparquet': {'en': 'Download GeoParquet (for GIS and data tools)', 'zh': '下载 GeoParquet（用于 GIS 与数据工具）'},
     'app.download_png': {'en': 'Download PNG (300 dpi, for reports)', 'zh': '下载 PNG（300 dpi，用于报告）'},
     'app.download_svg': {'en': 'Download SVG', 'zh': '下载 SVG'},
     'app.drill_hint': {'en': 'Click a province to see its prefectures (counted from the facilities\' points).', 'zh': '点击省份可查看其地级市（按设施点位统计）。'},

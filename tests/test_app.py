@@ -99,6 +99,7 @@ def test_default_view_is_5g_with_the_national_headline_and_sources_for_all_provi
     headline = at.markdown[1].value
     assert "4,838,000" in headline and "108 %" in headline and "older" in headline
     assert "110000" in rec.downloads["csv"]
+    assert rec.downloads["parquet"].startswith(b"PAR1")  # GeoParquet beside GeoJSON and CSV
     layer = rec.map_layer()  # the province layer that reaches the browser
     assert len(layer["features"]) == 34
     assert len(json.dumps(layer).encode()) <= 400_000
