@@ -125,36 +125,29 @@ def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = 
     pointsets.check_apart(None if frame_input else source, assignments)
     sink = None if assignments is None else pointsets.GeoParquetParts(assignments, inputs=files)
     parts_dir = None if sink is None else sink.tmp
-    try:
-        with contextlib.ExitStack() as stack:
-            if client is None:
-                client = stack.enter_context(connect(scheduler, workers=workers))
-            prepare_workers(client, job.level)
-            if frame_input:
-                results = _join_frame(source, job, parts_dir)
-            else:
-                results = _run(client, todo, job, {}, parts_dir, list(range(len(todo))))
-                swapped = pointsets.swapped_files(results)
-                if swapped:  # place the pieces of a file swapped as a whole again, knowing so
-                    again = [i for i, p in enumerate(todo) if p.path in swapped]
-                    redone = _run(client, [todo[i] for i in again], job, swapped, parts_dir, again)
-                    for i, r in zip(again, redone):
-                        results[i] = r
-            rows = sum(r.rows for r in results)
-            if max_rows is not None and rows > max_rows:
-                raise InputError(f"{rows:,} data rows in all, more than {max_rows:,} (--max-rows)",
-                                 file=str(source) if not frame_input else None)
-            # The table of every area needs the level's names from the index: a worker has it
-            # loaded, this process need not load it.
-            joined = pointsets.combine(results, job.level, [str(f) for f in files] or ["<dask DataFrame>"],
-                                       tabulate=lambda counts, level: client.submit(
-                                           area_counts, counts, level, pure=False).result())
-        if sink is not None:
-            sink.finish()
-    except BaseException:
-        if sink is not None:
-            sink.abort()
-        raise
+    with pointsets.finishing(sink), contextlib.ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(connect(scheduler, workers=workers))
+        prepare_workers(client, job.level)
+        if frame_input:
+            results = _join_frame(source, job, parts_dir)
+        else:
+            results = _run(client, todo, job, {}, parts_dir, list(range(len(todo))))
+            swapped = pointsets.swapped_files(results)
+            if swapped:  # place the pieces of a file swapped as a whole again, knowing so
+                again = [i for i, p in enumerate(todo) if p.path in swapped]
+                redone = _run(client, [todo[i] for i in again], job, swapped, parts_dir, again)
+                for i, r in zip(again, redone):
+                    results[i] = r
+        rows = sum(r.rows for r in results)
+        if max_rows is not None and rows > max_rows:
+            raise InputError(f"{rows:,} data rows in all, more than {max_rows:,} (--max-rows)",
+                             file=str(source) if not frame_input else None)
+        # The table of every area needs the level's names from the index: a worker has it
+        # loaded, this process need not load it.
+        joined = pointsets.combine(results, job.level, [str(f) for f in files] or ["<dask DataFrame>"],
+                                   tabulate=lambda counts, level: client.submit(
+                                       area_counts, counts, level, pure=False).result())
     return joined
 
 

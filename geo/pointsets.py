@@ -27,6 +27,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -354,20 +355,28 @@ def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = 
               with_file=len(files) > 1 or Path(str(source)) not in files)
     todo = pieces(files, max_bytes=max_bytes, partition_rows=PARTITION_ROWS)
     sink = open_assignments(assignments, inputs=files, source=source)
-    try:
+    with finishing(sink):
         results = _run(todo, job, {}, sink, max_rows)
         swapped = swapped_files(results)
         if swapped:  # a file swapped as a whole: place it again knowing so (module doc)
             if sink is not None:
                 sink.restart()
             results = _run(todo, job, swapped, sink, max_rows)
-        if sink is not None:
-            sink.finish()
+    return combine(results, level, files)
+
+
+@contextmanager
+def finishing(sink):
+    """Put the assignments in place when the block succeeds, remove every trace when it fails:
+    never a half-written output."""
+    try:
+        yield
     except BaseException:
         if sink is not None:
             sink.abort()
         raise
-    return combine(results, level, files)
+    if sink is not None:
+        sink.finish()
 
 
 def _run(todo: list[Piece], job: Job, tallies: dict, sink, max_rows: int | None) -> list[PieceResult]:
