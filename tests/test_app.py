@@ -358,3 +358,19 @@ def test_markdown_in_a_bad_file_is_shown_as_text_and_the_map_stays(app):
     assert len(errors) == 1 and "no data rows" in errors[0]
     assert "](http" not in errors[0] and "\\]\\(http" in errors[0]  # brackets escaped: no link, no image
     assert len(rec.map_layer()["features"]) == 34  # the map is still there
+
+
+def test_approximate_values_only_with_the_switch_and_then_marked_about(app):
+    at, rec = app
+    upload(at, "province,value,date\n北京,约1.2万,2025-01-01\n上海,8000,2025-01-01\n".encode())
+    report = line_report(at)
+    assert dict(zip(report["line"], report["status"]))[2] == "invalid_value"  # not accepted by default
+    at.toggle(key="up_approximate").set_value(True).run()
+    assert dict(zip(line_report(at)["line"], line_report(at)["status"]))[2] == "joined"
+    assert at.selectbox(key="metric").value == "upload"  # the new layer is selected by itself
+    props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
+    assert props["110000"]["count"] == 12000 and props["110000"]["qualifier"] == "about"
+    assert props["310000"]["qualifier"] == ""  # exact
+    tooltip = next(f["properties"]["tooltip"] for f in rec.map_layer()["features"]
+                   if f["properties"]["adcode"] == "110000")
+    assert "about 12,000" in tooltip
