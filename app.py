@@ -371,7 +371,7 @@ with st.sidebar:
     if rules and st.session_state.get("rule") not in rules:
         st.session_state["rule"] = rules[0]  # the box always shows the rule in use
     rule = st.selectbox(tr("app.rule"), rules, key="rule",
-                        format_func=lambda r: f"{label('rule', r, lang, r)}") if rules else None
+                        format_func=lambda r: label('rule', r, lang, geo.RULES[r].label)) if rules else None
     if rules:
         target_at = st.radio(tr("app.target_at"), ["figure_date", "target_year"], key="target_at",
                              format_func=lambda k: label("target_at", k, lang), horizontal=False)
@@ -456,31 +456,11 @@ with left:
         st.warning(tr("app.empty_selection"))
 
 def ranking_tab() -> None:
-    ranked = pd.DataFrame(shown[shown["value"].notna()].drop(columns="geometry"))
-    if ranked.empty:
+    ranked = geo.ranking_html(result, lang, names=area_names(shown))
+    if not ranked:
         st.info(tr("app.nothing_to_rank"))
     else:
-        ranked["province"] = area_names(ranked)
-        ranked["year"] = ranked["as_of"].str[:4]
-        ranked["shown"] = [geo.format_value(v, view_key) for v in ranked["value"]]
-        ranked["figure_date"] = ranked["as_of"]
-        bars = alt.Chart(ranked).mark_bar().encode(
-            x=alt.X("value:Q", title=geo.VIEWS[view_key].unit(result.metric) if lang == "en"
-                    else label("view", view_key, lang)),
-            y=alt.Y("province:N", sort="-x", title=None),
-            color=alt.Color("year:O", title=tr("app.figure_year"), scale=alt.Scale(scheme="viridis")),
-            tooltip=[alt.Tooltip("province:N"), alt.Tooltip("shown:N", title=tr("app.value")),
-                     alt.Tooltip("figure_date:N", title=tr("app.as_of_col"))])
-        layers_ = [bars]
-        if result.view.centre is not None:
-            layers_.append(alt.Chart(pd.DataFrame({"c": [result.view.centre]})).mark_rule(
-                color="#b30000", strokeDash=[4, 3]).encode(x="c:Q"))
-        elif view_key == "value" and ranked["target"].notna().any():
-            layers_.append(alt.Chart(ranked).mark_tick(color="#b30000", thickness=2).encode(
-                x="target:Q", y=alt.Y("province:N", sort=alt.EncodingSortField("value", order="descending"))))
-        chart = alt.layer(*layers_).properties(height=alt.Step(22)).configure_legend(
-            orient="bottom", direction="horizontal").configure_axisY(labelLimit=170, labelOverlap=False)
-        st.altair_chart(chart, width="stretch")
+        st.html(ranked)  # plain HTML bars: no chart library to load before the first screen
         if result.view.centre is not None or view_key == "value":
             st.caption(md(tr("app.ranking_line")))
     old = shown[shown["in_window"] == False]  # noqa: E712

@@ -28,7 +28,7 @@ _API = {
     "ENCODING_LABELS": "ingest", "guess_columns": "ingest", "read_points": "ingest",
     "read_table": "ingest",
     "STREAMLIT_VENDOR_URL": "assets", "frame_to_csv": "export", "DEFAULT_LAYER_KEY": "layers",
-    "provinces": "regions", "legend_entries": "render", "legend_html": "render",
+    "provinces": "regions", "legend_entries": "render", "legend_html": "render", "ranking_html": "render",
     "LEVELS": "join", "assign_points": "join",
     "Layer": "layers",
     "METRICS": "metrics", "Metric": "metrics",

@@ -73,6 +73,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reached_projected": {"en": "on its own trend, reaches its {year} target about {date} (projected)",
                           "zh": "按自身趋势，约 {date} 达到其 {year} 年目标（预测）"},
     "source_line": {"en": "source: {source}", "zh": "来源：{source}"},
+    "year_key": {"en": "Year of the figure:", "zh": "数据年份："},
     "legend_too_old": {"en": "older than {months} months: {n}", "zh": "早于 {months} 个月：{n} 个"},
     "legend_as_of": {"en": "figures as of {as_of} or earlier", "zh": "截至 {as_of} 或更早的数据"},
     "map_title": {"en": "{metric} · {view}, as of {as_of}", "zh": "{metric} · {view}（截至 {as_of}）"},

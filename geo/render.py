@@ -239,6 +239,58 @@ def legend_html(result: ViewResult, classification: Classification, lang: str = 
             f'<b>{title}</b>{rows}</div>')
 
 
+YEAR_COLOURS = {  # the year of a figure, 2019 to 2027: light to dark, as in the ranking's key
+    "2019": "#fde725", "2020": "#b5de2b", "2021": "#6ece58", "2022": "#35b779", "2023": "#1f9e89",
+    "2024": "#26828e", "2025": "#31688e", "2026": "#3e4989", "2027": "#482878"}
+
+
+def ranking_html(result: ViewResult, lang: str = DEFAULT_LANGUAGE, names=None) -> str:
+    """The areas with a value ranked by it, as plain HTML bars (no chart library: it draws at
+    once): each bar coloured by the year of its figure, the view's centre (zero gap, 100 %, the
+    nation) or each area's target as a red mark. `names`: the label of each row of the
+    selection (default: the Chinese names). Built from escaped pieces only."""
+    frame = result.selection
+    have = frame[frame["value"].notna()].sort_values("value", ascending=False)
+    if have.empty:
+        return ""
+    labels = dict(zip(frame["adcode"], names if names is not None else frame["name_zh"]))
+    centre = result.view.centre
+    marks = have["target"] if result.spec.view == "value" else pd.Series(dtype=float)
+    ends = [*have["value"], centre if centre is not None else 0.0, *marks.dropna()]
+    low, high = min(ends), max(ends)
+    span = (high - low) or 1.0
+
+    def at(v):
+        return 100 * (v - low) / span
+
+    base = at(centre if centre is not None else 0.0)
+    rows = []
+    for _, row in have.iterrows():
+        year = str(row["as_of"])[:4]
+        start, end = sorted((base, at(row["value"])))
+        bar = (f'<span style="position:absolute;left:{start:.2f}%;width:{max(end - start, 0.4):.2f}%;top:2px;'
+               f'bottom:2px;background:{YEAR_COLOURS.get(year, "#888")}"></span>')
+        mark = ""
+        if centre is not None:
+            mark = f'<span style="position:absolute;left:{base:.2f}%;width:1px;top:0;bottom:0;background:#b30000"></span>'
+        elif pd.notna(row.get("target")) and result.spec.view == "value":
+            mark = (f'<span title="target" style="position:absolute;left:{at(row["target"]):.2f}%;width:2px;top:0;'
+                    f'bottom:0;background:#b30000"></span>')
+        rows.append(
+            f'<div class="rank-row" data-adcode="{escape(row["adcode"])}" data-value="{row["value"]!r}" '
+            f'data-year="{escape(year)}" style="display:grid;grid-template-columns:minmax(70px,30%) 1fr 78px;'
+            f'gap:6px;align-items:center;font:12px/1.5 sans-serif;margin:0">'
+            f'<span style="overflow:hidden;white-space:nowrap;text-overflow:ellipsis">{escape(labels.get(row["adcode"], row["name_zh"]))}</span>'
+            f'<span style="position:relative;height:18px;background:#f4f5f7">{bar}{mark}</span>'
+            f'<span style="text-align:right;white-space:nowrap">{escape(format_value(row["value"], result.spec.view))}</span></div>')
+    years = sorted({str(a)[:4] for a in have["as_of"]})
+    key = " ".join(f'<span style="white-space:nowrap;margin-right:8px"><span style="display:inline-block;width:10px;'
+                   f'height:10px;background:{YEAR_COLOURS.get(y, "#888")};margin-right:3px"></span>{escape(y)}</span>'
+                   for y in years)
+    return (f'<div class="rollout-ranking">{"".join(rows)}'
+            f'<div style="font:11px/1.6 sans-serif;color:#555;margin-top:6px">{escape(t("year_key", lang))} {key}</div></div>')
+
+
 def classification(result: ViewResult, scheme: str = config.DEFAULT_SCHEME,
                    k: int = config.DEFAULT_CLASSES) -> Classification:
     """The classes of the view's values (figures within the window; diverging around the view's

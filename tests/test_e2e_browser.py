@@ -91,10 +91,13 @@ def test_map_assets_come_from_the_app(offline_page):
     assert frame.evaluate("typeof L !== 'undefined' && L.version") == "1.9.3"
 
 
-def test_the_ranking_chart_draws_offline(offline_page):
-    """Streamlit's own Vega-Lite draws the ranking with nothing from outside."""
+def test_the_ranking_and_the_trajectory_chart_draw_offline(offline_page):
+    """The ranking (plain HTML) is on the first screen; the trajectories, Streamlit's own
+    Vega-Lite, draw with nothing from outside."""
     page = offline_page
     wait_for_polygons(page)
+    assert page.locator(".rollout-ranking .rank-row").count() >= 8
+    page.get_by_role("tab", name="Trajectories").click()
     chart = page.locator("[data-testid=stVegaLiteChart]").first
     chart.wait_for(timeout=60_000)
     chart.locator("canvas, svg").first.wait_for(timeout=30_000)
@@ -102,6 +105,7 @@ def test_the_ranking_chart_draws_offline(offline_page):
     assert box and box["height"] > 150 and box["width"] > 200, box
     needed = [(kind, url) for kind, url, _ in page.blocked if kind != "image"]
     assert needed == [] and page.errors == [], (needed, page.errors)
+    page.get_by_role("tab", name="Ranking").click()
 
 
 def test_a_link_with_parameters_opens_that_view_in_the_browser(browser, app_url):
