@@ -1,6 +1,6 @@
 """The app as a visitor meets it, this tree beside a baseline (an earlier commit), in one run:
 
-    .venv/bin/python bench/bench_app.py [--runs 3] [--baseline 0f3ca88] [--no-baseline]
+    .venv/bin/python bench/bench_app.py [--runs 3] [--baseline 0f3ca88] [--no-baseline] [--floor]
 
 For each version, served by `streamlit run` from its own checkout (the baseline in a temporary
 git worktree) with the same Python environment and warm disk caches:
@@ -13,7 +13,8 @@ git worktree) with the same Python environment and warm disk caches:
   of --runs switches), and whether the map kept the zoom the visitor had set;
 * rerun: the server's time for a script run after a view switch (AppTest; the view cached),
   median of --runs;
-* bytes: the component message that carries the map.
+* floor (--floor): new visitors of bench/floor_app.py, the same map and component with no page
+  around it: what Streamlit and the component cost before the app adds anything.
 
 The machine's load (uptime) is printed before and after. Nothing is asserted: figures are printed.
 """
@@ -52,13 +53,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(checkout: Path, env: dict):
-    """`streamlit run app.py` in `checkout`; yields (url, its start time, the server's pid)."""
+def served(checkout: Path, env: dict, script: str = "app.py"):
+    """`streamlit run <script>` in `checkout`; yields (url, its start time, the server's pid)."""
     port = _free_port()
     log = tempfile.TemporaryFile("w+")
     start = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=checkout, env={**os.environ, **env, "PYTHONPATH": str(checkout)}, stdout=log,
         stderr=subprocess.STDOUT)
@@ -151,8 +152,6 @@ def measure(name: str, checkout: Path, env: dict, runs: int) -> dict:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         first, page = open_until_map(browser, url)
         result["start_to_map_s"] = time.perf_counter() - start
-        sizes = []
-        page.on("websocket", lambda ws: ws.on("framereceived", lambda f: sizes.append(len(f))))
         visitors, switches, kept = [], [], []
         for _ in range(runs):
             seconds, visitor = open_until_map(browser, url)
@@ -169,6 +168,25 @@ def measure(name: str, checkout: Path, env: dict, runs: int) -> dict:
     return result
 
 
+def floor(runs: int) -> dict:
+    """New visitors of bench/floor_app.py: the same map and component with nothing around them."""
+    from playwright.sync_api import sync_playwright
+    # Streamlit serves static/ from beside the main script: give the floor app the app's own.
+    where = Path(tempfile.mkdtemp())
+    (where / "floor_app.py").write_bytes((REPO / "bench" / "floor_app.py").read_bytes())
+    (where / "static").symlink_to(REPO / "static")
+    with served(REPO, {}, str(where / "floor_app.py")) as (url, _, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        open_until_map(browser, url)[1].context.close()  # warms the server, as for the app
+        visitors = []
+        for _ in range(runs):
+            seconds, page = open_until_map(browser, url)
+            visitors.append(seconds)
+            page.context.close()
+        browser.close()
+    return {"version": "floor: the map alone", "new_visitor_s": statistics.median(visitors)}
+
+
 def load() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -178,6 +196,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--baseline", default="0f3ca88", help="git ref of the baseline (the first version)")
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--floor", action="store_true",
+                   help="also time new visitors of bench/floor_app.py (the map alone, no page around it)")
     args = p.parse_args(argv)
     print("load before:", load())
     rows = []
@@ -197,9 +217,15 @@ def main(argv=None) -> int:
         for name, checkout, env in versions:
             rows.append(measure(name, checkout, env, args.runs))
             print(rows[-1], flush=True)
+    if args.floor:
+        rows.append(floor(args.runs))
+        print(rows[-1], flush=True)
     print("load after:", load())
     print(f"\n{'':>22} | start → map | new visitor → map | view switch shown | zoom kept | rerun (server)")
     for r in rows:
+        if "rerun_ms" not in r:
+            print(f"{r['version']:>22} | {'':>11} | {r['new_visitor_s']:15.2f} s |")
+            continue
         print(f"{r['version']:>22} | {r['start_to_map_s']:9.1f} s | {r['new_visitor_s']:15.2f} s | "
               f"{r['view_switch_s']:15.2f} s | {r['zoom_kept']:>9} | {r['rerun_ms']:8.0f} ms")
     print("targets (issue): new visitor ≤ 2 s, view switch ≤ 1 s with the zoom kept, rerun ≤ 300 ms; "
