@@ -174,9 +174,8 @@ def _view(args):
             value_col=args.value_col, as_of_col=args.as_of_col, source_col=args.source_col,
             default_as_of=args.default_as_of, default_source=args.source, targets_of=args.targets_of)
         if args.report:
-            from .export import frame_to_csv
             from .files import write_output
-            write_output(args.report, frame_to_csv(layer.report), inputs=[args.counts])
+            write_output(args.report, geo.frame_to_csv(layer.report), inputs=[args.counts])
         print(f"{layer.source_name}: " + ", ".join(f"{k} {v}" for k, v in layer.summary.items()),
               file=sys.stderr)
         for note in layer.notes:
@@ -249,12 +248,9 @@ def _run(args) -> None:
         write_output(args.out, data, inputs=inputs)
         print(f"wrote {args.out}")
     elif args.command == "trajectory":
-        from .export import frame_to_csv
-        from .regions import resolve_province
-        from .trajectories import trajectory
-        table = trajectory(geo.load(), args.metric, rule=args.rule,
-                           adcodes=[resolve_province(p) for p in _split(args.provinces)] or None)
-        write_output(args.out, frame_to_csv(table), inputs=inputs)
+        table = geo.trajectory(geo.load(), args.metric, rule=args.rule,
+                               adcodes=[geo.resolve_province(p) for p in _split(args.provinces)] or None)
+        write_output(args.out, geo.trajectory_csv(table), inputs=inputs)
         print(f"wrote {len(table)} rows ({', '.join(f'{k} {v}' for k, v in table['kind'].value_counts().items())}) "
               f"to {args.out}")
     elif args.command == "prepare":
@@ -274,7 +270,8 @@ def _run(args) -> None:
 def _join_points(args) -> None:
     """Local files have no upload caps here (the machine is the user's own): they are read in
     chunks, the assignments written as they are made (CSV cells neutralised for spreadsheets)."""
-    from .export import frame_to_csv
+    import geo
+
     from .files import check_output, write_output
     from .ingest.stream import dataset_files
     files = dataset_files(args.file)
@@ -288,9 +285,8 @@ def _join_points(args) -> None:
         from .distributed import join_points
         joined = join_points(args.file, scheduler=args.scheduler, workers=args.workers, **options)
     else:
-        from .pointsets import join_points
-        joined = join_points(args.file, **options)
-    write_output(args.out, frame_to_csv(joined.counts), inputs=files)
+        joined = geo.join_points(args.file, **options)
+    write_output(args.out, geo.frame_to_csv(joined.counts), inputs=files)
     ok = joined.statuses.get("ok", 0)
     print(f"placed {ok} of {joined.rows} rows; wrote {args.out}"
           + (f" and {args.assignments}" if args.assignments else ""))

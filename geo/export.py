@@ -56,17 +56,24 @@ def table(result: ViewResult, frame=None) -> pd.DataFrame:
     out["qualifier"] = out["qualifier"].map(lambda q: QUALIFIER_WORDS.get(q, q) if isinstance(q, str) else None)
     for column in ("value", "count", "population_10k", "area_km2", "target", "gap", "attainment_pct",
                    "national_per_10k", "vs_national", "projected", "projected_low", "projected_high"):
-        out[column] = _tidy_numbers(out[column])
+        out[column] = tidy_numbers(out[column])
     return out
 
 
-def _tidy_numbers(values: pd.Series) -> pd.Series:
-    """Whole numbers as integers (nullable), others to SIGNIFICANT_DIGITS."""
+def tidy_numbers(values: pd.Series) -> pd.Series:
+    """Whole numbers as integers (nullable), others to SIGNIFICANT_DIGITS; in a column that mixes
+    both (observed counts and projections), each value as what it is."""
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     present = numbers.dropna()
     if (present == present.round()).all() and (present.abs() < 2**53).all():
         return numbers.round().astype("Int64")
-    return numbers.map(lambda v: float(f"{v:.{SIGNIFICANT_DIGITS}g}"), na_action="ignore")
+
+    def tidy(v: float):
+        if math.isnan(v):
+            return None
+        v = float(f"{v:.{SIGNIFICANT_DIGITS}g}")
+        return int(v) if v.is_integer() and abs(v) < 2**53 else v
+    return pd.Series([tidy(v) for v in numbers], index=values.index, dtype=object)
 
 
 def _to_wgs84(geometry):
@@ -181,8 +188,8 @@ def _neutralised(values: pd.Series) -> pd.Series:
     try:  # a formula start, or a line break inside the cell after which a formula may start
         risky = (values.str.startswith(FORMULA_START, na=False)
                  | values.str.contains("[\r\n]", regex=True, na=False)).to_numpy(dtype=bool)
-    except (AttributeError, TypeError):  # not a text column: one cell at a time
-        return values.map(neutralise_formula)
+    except (AttributeError, TypeError):  # not a text column: one cell at a time, types kept
+        return pd.Series([neutralise_formula(cell) for cell in values], index=values.index, dtype=object)
     if not risky.any():
         return values
     values = values.astype(object)
@@ -196,6 +203,15 @@ def to_csv(result: ViewResult, path=None, *, frame=None) -> str:
     if path is not None:
         write_output(path, text)
     return text
+
+
+def trajectory_csv(table: pd.DataFrame) -> str:
+    """A trajectory table (geo.trajectory) as CSV: counts as integers, derived values to
+    SIGNIFICANT_DIGITS, as in a view's download."""
+    table = table.copy()
+    for column in ("value", "low", "high", "target"):
+        table[column] = tidy_numbers(table[column])
+    return frame_to_csv(table)
 
 
 def frame_to_csv(frame: pd.DataFrame, *, header: bool = True) -> str:

@@ -177,3 +177,17 @@ def test_a_bug_is_reported_as_a_bug_not_as_a_bad_argument(monkeypatch, capsys, t
     assert err.startswith("internal error (a bug") and "--debug" in err
     with pytest.raises(ValueError):
         cli.main(["--debug", "export", "--out", str(tmp_path / "o.geojson")])
+
+
+def test_trajectory_csv_writes_qualifiers_as_words_and_counts_as_integers(tmp_path):
+    out = tmp_path / "t.csv"
+    assert main(["trajectory", "--metric", "bs5g", "--provinces", "北京", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert not [r for r in rows if r["qualifier"].startswith(("'", "="))]  # "=" (exact) is written as ""
+    beijing = {(r["date"], r["kind"]): r for r in rows if r["adcode"] == "110000"}
+    observed = beijing[("2024-04-30", "observed")]
+    assert (observed["value"], observed["qualifier"]) == ("114500", "about")  # 约11.45万
+    assert beijing[("2023-04-30", "observed")]["value"] == "90000"
+    assert beijing[("2025-12-31", "projected")]["value"] == "158155"  # derived: 6 significant digits
+    national = next(r for r in rows if r["adcode"] == "100000" and r["date"] == "2025-12-31")
+    assert (national["value"], national["target"]) == ("4838000", "4500000")
