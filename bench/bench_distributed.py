@@ -37,12 +37,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_join import clustered_points, uniform_points  # this folder is on the path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from bench_join import clustered_points, uniform_points  # noqa: E402
-
-from geo import boundaries, join, pointsets  # noqa: E402
+from geo import boundaries, join, pointsets
 
 
 def uptime() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
+import importlib.util
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,9 +56,10 @@ def main(argv=None) -> int:
     with contextlib.ExitStack() as stack:
         url = args.url
         if not url:
-            sys.path.insert(0, str(REPO))
-            from tests.conftest import running_app
-            url = stack.enter_context(running_app())
+            spec = importlib.util.spec_from_file_location("conftest", REPO / "tests" / "conftest.py")
+            conftest = importlib.util.module_from_spec(spec)  # the tests are not an installed package
+            spec.loader.exec_module(conftest)
+            url = stack.enter_context(conftest.running_app())
         blocked: list[str] = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
