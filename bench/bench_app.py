@@ -187,6 +187,22 @@ def floor(runs: int) -> dict:
     return {"version": "floor: the map alone", "new_visitor_s": statistics.median(visitors)}
 
 
+@contextlib.contextmanager
+def baseline(ref: str):
+    """A checkout of `ref` (a temporary git worktree) with its own warm cache: yields (path, env)."""
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
+        where = Path(tmp) / "baseline"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(where), ref], cwd=REPO, check=True)
+        try:
+            env = {"ROLLOUT_CACHE_DIR": cache}
+            # Warm the baseline's caches before timing it (this tree's are warm from set-up).
+            subprocess.run([sys.executable, "-c", "from geo import datasets; datasets.load_inputs()"],
+                           cwd=where, env={**os.environ, **env, "PYTHONPATH": str(where)}, check=True)
+            yield where, env
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=REPO)
+
+
 def load() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -204,16 +220,7 @@ def main(argv=None) -> int:
     with contextlib.ExitStack() as stack:
         versions = [("this tree", REPO, {})]
         if not args.no_baseline:
-            where = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "baseline"
-            subprocess.run(["git", "worktree", "add", "--detach", "-q", str(where), args.baseline],
-                           cwd=REPO, check=True)
-            stack.callback(subprocess.run, ["git", "worktree", "remove", "--force", str(where)], cwd=REPO)
-            cache = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            env = {"ROLLOUT_CACHE_DIR": str(cache)}
-            # Warm the baseline's caches before timing it (this tree's are warm from set-up).
-            subprocess.run([sys.executable, "-c", "from geo import datasets; datasets.load_inputs()"],
-                           cwd=where, env={**os.environ, **env, "PYTHONPATH": str(where)}, check=True)
-            versions.append((f"baseline {args.baseline}", where, env))
+            versions.append((f"baseline {args.baseline}", *stack.enter_context(baseline(args.baseline))))
         for name, checkout, env in versions:
             rows.append(measure(name, checkout, env, args.runs))
             print(rows[-1], flush=True)

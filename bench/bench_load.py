@@ -1,24 +1,26 @@
 """N visitors at once against one app server, for a few rounds: first-map and action latency, and
 the server's memory after each round (does it level off?).
 
-    .venv/bin/python bench/bench_load.py [--visitors 20] [--rounds 3]
+    .venv/bin/python bench/bench_load.py [--visitors 20] [--rounds 3] [--baseline 0f3ca88]
 
 Each round opens N pages at the same time (one headless Chromium, every non-localhost request
 refused), waits for each page's map, then has every visitor switch the view and waits for the map
 to change. Printed per round: median and max of first map and of the action, and the server's
 resident memory (VmRSS). The machine's load is printed before and after. Nothing is asserted.
+The browser runs on the same machine as the server: on a small machine the latencies are mostly
+the browser drawing N pages at once; the server's memory is the server's alone. With --baseline,
+the same rounds on another version, served the same way, in the same run.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import statistics
-import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench_app import CHROMIUM, CHROMIUM_ARGS, REPO, served  # this folder is on the path
+from bench_app import CHROMIUM, CHROMIUM_ARGS, REPO, baseline, load, served  # this folder is on the path
 
 POLYGONS = "() => document.querySelectorAll('path.leaflet-interactive').length"
 FILLS = "() => [...document.querySelectorAll('path.leaflet-interactive')].map(p => p.getAttribute('fill')).join()"
@@ -82,11 +84,17 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--visitors", type=int, default=20)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--baseline", help="git ref of a version to run the same rounds on, after this tree")
     args = p.parse_args(argv)
-    print("load before:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print("load before:", load())
+    print("this tree")
     with served(REPO, {}) as (url, _, pid):
         asyncio.run(run(url, pid, args.visitors, args.rounds))
-    print("load after:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    if args.baseline:
+        print(f"baseline {args.baseline}")
+        with baseline(args.baseline) as (where, env), served(where, env) as (url, _, pid):
+            asyncio.run(run(url, pid, args.visitors, args.rounds))
+    print("load after:", load())
     return 0
 
 
