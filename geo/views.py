@@ -239,6 +239,8 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
 
     frame = frame.join(_projections(frame, rows, metric, date, national_series, spec, bundle.targets,
                                     observations, rule, target_year))
+    # When a target is reached is a comparison too: none for a figure outside the window.
+    frame.loc[~compared, ["target_reached", "target_reached_how"]] = None
     frame["value"] = view.compute(frame).astype("float64").where(compared)
     frame["unit"] = view.unit(metric)
     frame["derived"] = view.derived

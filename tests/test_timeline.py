@@ -61,6 +61,10 @@ def test_real_data_at_the_default_date_tianjin_is_outside_the_window_and_not_com
     v = geo.view(bundle, metric="bs5g", view="gap")
     tianjin = v.frame.set_index("adcode").loc["120000"]
     assert tianjin["in_window"] == False and math.isnan(tianjin["value"]) and math.isnan(tianjin["gap"])  # noqa: E712
+    # Not compared means no "reaches its target about ..." either (its 2019-2020 trend says 2021-07).
+    assert pd.isna(tianjin["target_reached"]) and pd.isna(tianjin["target_reached_how"])
+    assert geo.view(bundle, metric="bs5g", view="gap", tolerance_months=72).frame.set_index(
+        "adcode").loc["120000", "target_reached_how"] == "projected"
     assert (v.frame["in_window"] == False).sum() == v.outside_window > 0  # noqa: E712
     coloured = v.frame[v.frame["value"].notna()]
     assert (coloured["age_months"] <= 24).all()  # nothing coloured by a figure older than the window
