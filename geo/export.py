@@ -206,9 +206,10 @@ def to_csv(result: ViewResult, path=None, *, frame=None) -> str:
 
 
 def trajectory_csv(table: pd.DataFrame) -> str:
-    """A trajectory table (geo.trajectory) as CSV: counts as integers, derived values to
-    SIGNIFICANT_DIGITS, as in a view's download."""
+    """A trajectory table (geo.trajectory) as CSV, as in a view's download: qualifiers in words,
+    counts as integers, derived values to SIGNIFICANT_DIGITS."""
     table = table.copy()
+    table["qualifier"] = table["qualifier"].map(lambda q: QUALIFIER_WORDS.get(q, q), na_action="ignore")
     for column in ("value", "low", "high", "target"):
         table[column] = tidy_numbers(table[column])
     return frame_to_csv(table)

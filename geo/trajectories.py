@@ -9,7 +9,6 @@ import pandas as pd
 
 from . import targets as targets_mod
 from . import timeline
-from .export import QUALIFIER_WORDS
 from .observations import source_text
 from .regions import NATIONAL_ADCODE, by_adcode
 
@@ -70,7 +69,7 @@ def _province_rows(adcode, points, sources, national, until) -> pd.DataFrame:
     names = (unit.name_en, unit.name_zh) if unit else ("China", "全国")
     dates = pd.to_datetime(points["as_of_date"])
     rows = [{"date": d, "kind": "observed", "value": v, "low": np.nan, "high": np.nan,
-             "qualifier": QUALIFIER_WORDS.get(q, q), "method": "", "source": sources.get(d, "")}
+             "qualifier": q, "method": "", "source": sources.get(d, "")}
             for d, v, q in zip(dates, points["value"], points.get("qualifier", ["="] * len(points)))]
     year_ends = pd.date_range(dates.min(), dates.max(), freq="YE")
     between = [d for d in year_ends if d not in set(dates)]
