@@ -420,9 +420,9 @@ with headline:
         q = national.get("qualifier")
         figure = (message(f"qualifier.{q}", lang) if q in (">", "≈") else "") + number(national["value"])
         parts.append(tr("app.national", figure=figure, as_of=national["as_of"]))
-        if national.get("target"):
-            parts.append(tr("app.national_target", target=number(national["target"], "target"),
-                            pct=f"{national['attainment_pct']:.0f}"))
+        if national.get("target"):  # one sentence with the figure it measures
+            parts[-1] += tr("app.national_target", target=number(national["target"], "target"),
+                            pct=f"{national['attainment_pct']:.0f}")
     outside = result.outside_window
     with_figure = int(result.frame["count"].notna().sum())
     parts.append(tr("app.window_status", n=with_figure - outside, total=with_figure, months=window,

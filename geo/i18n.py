@@ -166,7 +166,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     'app.link_ignored': {'en': 'Parts of the link were ignored: {what}.', 'zh': '链接中部分参数已忽略：{what}。'},
     'app.lon_col': {'en': 'Longitude column', 'zh': '经度列'},
     'app.national': {'en': 'China: {figure} at {as_of}', 'zh': '全国：{as_of} 为 {figure}'},
-    'app.national_target': {'en': '= {pct} % of the target in force then ({target})', 'zh': '为当时目标（{target}）的 {pct} %'},
+    'app.national_target': {'en': ': {pct} % of the target in force then ({target})', 'zh': '，为当时目标（{target}）的 {pct} %'},
     'app.need_date': {'en': 'a date (column or default)', 'zh': '日期（列或默认值）'},
     'app.need_datum': {'en': 'the datum', 'zh': '坐标系'},
     'app.need_lat': {'en': 'the latitude column', 'zh': '纬度列'},
