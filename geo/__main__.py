@@ -281,11 +281,8 @@ def _join_points(args) -> None:
     options = dict(lon_col=args.lon, lat_col=args.lat, datum=args.datum, level=args.level,
                    fix_swapped=args.fix_swapped, assignments=args.assignments,
                    max_bytes=args.max_bytes, max_rows=args.max_rows)
-    if args.engine == "dask":
-        from .distributed import join_points
-        joined = join_points(args.file, scheduler=args.scheduler, workers=args.workers, **options)
-    else:
-        joined = geo.join_points(args.file, **options)
+    cluster = {k: v for k, v in (("scheduler", args.scheduler), ("workers", args.workers)) if v is not None}
+    joined = geo.join_points(args.file, engine=args.engine, **cluster, **options)
     write_output(args.out, geo.frame_to_csv(joined.counts), inputs=files)
     ok = joined.statuses.get("ok", 0)
     print(f"placed {ok} of {joined.rows} rows; wrote {args.out}"

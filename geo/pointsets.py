@@ -344,12 +344,23 @@ def _umask() -> int:
 # -------------------------------------------------------------------- the local engine
 def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = "province",
                 fix_swapped: bool = False, assignments=None, max_bytes: int | None = None,
-                max_rows: int | None = None, chunk_rows: int = CHUNK_ROWS) -> Joined:
+                max_rows: int | None = None, chunk_rows: int = CHUNK_ROWS, engine: str = "local",
+                **cluster) -> Joined:
     """Place every row of a dataset (a file, a directory or a glob) on this machine, in chunks.
 
     `assignments`: a .csv path (one file) or a directory (GeoParquet parts), or None. No cap on
     size unless `max_bytes` (per file) or `max_rows` (data rows in all) is given.
+    `engine="dask"`: the same on a dask.distributed cluster (`cluster`: scheduler, workers or
+    client; the source may also be a dask DataFrame), see geo.distributed.join_points.
     """
+    if engine == "dask":
+        from . import distributed  # imports dask: only when asked for
+        return distributed.join_points(source, lon_col=lon_col, lat_col=lat_col, datum=datum, level=level,
+                                       fix_swapped=fix_swapped, assignments=assignments, max_bytes=max_bytes,
+                                       max_rows=max_rows, chunk_rows=chunk_rows, **cluster)
+    if engine != "local" or cluster:
+        raise InputError(f"engine {engine!r} with {sorted(cluster) or 'no cluster options'}",
+                         expected="engine 'local', or 'dask' with scheduler, workers or client")
     files = dataset_files(source)
     job = Job(lon_col, lat_col, datum, level, fix_swapped, chunk_rows, max_rows,
               with_file=len(files) > 1 or Path(str(source)) not in files)

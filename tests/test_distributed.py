@@ -118,6 +118,18 @@ def test_a_dask_dataframe_is_placed_as_the_whole_frame(client):
     assert joined.examples["missing_coordinates"] == [("<dask DataFrame>", 11)]
 
 
+def test_the_public_join_points_takes_the_engine_as_an_argument(client, dataset, tmp_path):
+    import geo
+    options = dict(lon_col="lng", lat_col="lat", datum="wgs84", level="county")
+    local = geo.join_points(dataset, assignments=tmp_path / "local", **options)
+    dask = geo.join_points(dataset, engine="dask", client=client, assignments=tmp_path / "dask", **options)
+    _compare(tmp_path, local, dask, tmp_path / "local", tmp_path / "dask")
+    with pytest.raises(InputError, match="engine 'local' with \\['scheduler'\\]"):
+        geo.join_points(dataset, scheduler="tcp://127.0.0.1:1", **options)  # nothing is ignored
+    with pytest.raises(InputError, match="engine 'spark'"):
+        geo.join_points(dataset, engine="spark", **options)
+
+
 def test_one_csv_of_assignments_is_refused_for_the_dask_engine(dataset, tmp_path):
     with pytest.raises(InputError, match="directory of GeoParquet parts"):
         distributed.join_points(dataset, lon_col="lng", lat_col="lat", datum="wgs84",
