@@ -301,6 +301,11 @@ def classification(result: ViewResult, scheme: str = config.DEFAULT_SCHEME,
 # The page: no grey behind the map (grey is "no data"), tooltips that wrap and fit a phone.
 PAGE_CSS = """<style>
 .leaflet-container { background: #f7f9fb !important; }
+/* The scale bar: metric only, its text on one line inside its box (Web Mercator: it holds at the
+   map's centre latitude; Leaflet redraws it on every move). */
+.leaflet-control-scale-line { white-space: nowrap; font-size: 11px; line-height: 1.3; padding: 0 4px;
+  box-sizing: content-box; overflow: visible; }
+.leaflet-control-scale-line:not(:first-child) { display: none; }
 .leaflet-tooltip.rollout-tip { width: max-content; max-width: min(300px, 72vw); white-space: normal;
   font-size: 12px; line-height: 1.35; overflow-wrap: break-word; }
 @media (max-width: 600px) {  /* a phone: the title card goes to the empty top of the frame */
@@ -332,7 +337,7 @@ def base_map(*, basemap: bool = False, asset_base_url: str | None = None,
              lang: str = DEFAULT_LANGUAGE) -> folium.Map:
     """The map without the view's layers, fitted to the mainland; the same for every view, so a
     front end can keep it and swap only the layers (`map_layers`)."""
-    m = folium.Map(location=[35, 104], zoom_start=4, tiles=None, control_scale=False,
+    m = folium.Map(location=[35, 104], zoom_start=4, tiles=None, control_scale=True,
                    prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5)
     m.options["maxZoom"] = 18  # clusters added later need it (folium drops max_zoom without tiles)
     m.get_root().header.add_child(Element(PAGE_CSS), name="rollout_css")

@@ -89,6 +89,14 @@ def test_map_has_legend_with_no_data_class_and_fits_selection():
     assert re.search(r"fitBounds\(\s*\[\[30\.0, 101\.0\], \[31\.0, 102\.0\]\]", page)
 
 
+def test_the_map_has_a_metric_scale_bar_whose_text_stays_on_one_line():
+    page = geo.base_map().get_root().render()
+    assert re.search(r"L\.control\.scale\(", page)
+    css = re.search(r"\.leaflet-control-scale-line \{([^}]*)\}", page).group(1)
+    assert "white-space: nowrap" in css
+    assert ".leaflet-control-scale-line:not(:first-child) { display: none; }" in page  # no miles
+
+
 def payload_view_bundle():
     obs = observations([("110000", "bs5g", 5, "2024-01-01")])
     return bundle(obs, TARGETS)
