@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import geo
-from geo.i18n import LANGUAGES, label
+from geo.i18n import LANGUAGES, in_language, label
 from geo.i18n import t as message
 
 st.set_page_config(page_title="China digital-infrastructure rollout mapper", layout="wide",
@@ -451,7 +451,7 @@ with left:
               returned_objects=["last_active_drawing", "last_object_clicked", "center", "zoom"])
     st.html(geo.legend_html(result, classification, lang, inline=True))  # below the map: it covers no land
     for note in result.notes:  # what the map cannot say: always shown
-        st.info(md(note), icon="ℹ️")
+        st.info(md(in_language(note, lang)), icon="ℹ️")
     if not len(shown):
         st.warning(tr("app.empty_selection"))
 

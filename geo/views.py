@@ -28,7 +28,7 @@ import pandas as pd
 from . import config, timeline
 from . import targets as targets_mod
 from .errors import InputError
-from .i18n import t
+from .i18n import Text, t
 from .metrics import Metric
 from .observations import latest_at, source_text
 from .regions import NATIONAL_ADCODE, REGIONS, by_adcode, resolve_province
@@ -223,8 +223,7 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
             frame[column] = frame["adcode"].map(allocated[column])
         frame["target"] = frame["target"].astype("float64")
     elif view.needs_target:
-        notes.append("No quantitative target has been published for this metric, so there is "
-                     "no gap or attainment to show.")
+        notes.append(Text("note.no_target"))
     frame["rule"] = rule
     compared = frame["in_window"] == True  # noqa: E712 - too old or missing: nothing is compared
     frame["gap"] = targets_mod.gap(frame["count"], frame["target"]).where(compared)
@@ -235,7 +234,7 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
     frame["national_per_10k"] = timeline.national_per_10k(observations, metric.key, figure_date)
     frame["vs_national"] = (frame["count"] / frame["population_10k"] / frame["national_per_10k"]).where(compared)
     if view.needs_national and national_series.empty:
-        notes.append("There is no national series for this metric to compare with.")
+        notes.append(Text("note.no_national"))
 
     frame = frame.join(_projections(frame, rows, metric, date, national_series, spec, bundle.targets,
                                     observations, rule, target_year))
@@ -258,14 +257,16 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
                       path.points if path is not None else None)
 
 
-def _later_figures_note(later: pd.DataFrame, as_of: str) -> str:
+def _later_figures_note(later: pd.DataFrame, as_of: str) -> Text:
     registry = by_adcode()
     listed = [f"{registry[a].name_zh if a in registry else a} ({d})"
               for a, d in sorted(set(zip(later["adcode"], later["as_of"])))]
-    shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
+    shown = ", ".join(listed[:8])
+    if len(listed) > 8:
+        shown = Text("note.and_more", shown=shown, n=len(listed) - 8)
     n = len(later)
-    return (f"{n} figure{'s' if n > 1 else ''} dated after {as_of} {'are' if n > 1 else 'is'} not "
-            f"shown: {shown}. Choose a later date to see {'them' if n > 1 else 'it'}.")
+    return Text("note.later_many", n=n, as_of=as_of, shown=shown) if n > 1 else Text(
+        "note.later_one", as_of=as_of, shown=shown)
 
 
 def _national(latest: pd.DataFrame, path, metric: Metric) -> dict | None:

