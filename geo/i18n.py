@@ -288,6 +288,13 @@ class Text(str):
     def in_language(self, lang: str) -> str:
         return t(self.key, lang, **{k: in_language(v, lang) for k, v in self.values.items()})
 
+    def __reduce__(self):  # pickled (Streamlit's cache_data) as its key and values, not its text
+        return _text, (self.key, self.values)
+
+
+def _text(key: str, values: dict) -> Text:
+    return Text(key, **values)
+
 
 def in_language(text, lang: str):
     """`text` in `lang` where it is a Text; anything else (a user's own words) as it is."""

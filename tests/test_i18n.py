@@ -1,11 +1,12 @@
 """One message catalogue in two languages: a missing translation fails here."""
 import json
+import pickle
 import re
 from pathlib import Path
 
 import geo
 from geo.export import EXPORT_COLUMNS, column_descriptions
-from geo.i18n import LANGUAGES, MESSAGES, in_language
+from geo.i18n import LANGUAGES, MESSAGES, Text, in_language
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -43,3 +44,9 @@ def test_the_notes_of_a_view_are_english_and_can_be_said_in_chinese():
     assert in_language("a user's own words", "zh") == "a user's own words"
     notes = json.loads(geo.to_geojson(d, lang="zh"))["rollout_mapper"]["notes"]
     assert notes[0].startswith("截至所选日期已获批的国家级高新区") and not [n for n in notes if "Counted" in n]
+
+
+def test_a_note_survives_pickling_with_its_key():
+    note = Text("note.drill_counted", level=Text("app.level_county"))
+    again = pickle.loads(pickle.dumps(note))
+    assert again == note and in_language(again, "zh") == in_language(note, "zh") != note
