@@ -171,19 +171,20 @@ def measure(name: str, checkout: Path, env: dict, runs: int) -> dict:
 def floor(runs: int) -> dict:
     """New visitors of bench/floor_app.py: the same map and component with nothing around them."""
     from playwright.sync_api import sync_playwright
-    # Streamlit serves static/ from beside the main script: give the floor app the app's own.
-    where = Path(tempfile.mkdtemp())
-    (where / "floor_app.py").write_bytes((REPO / "bench" / "floor_app.py").read_bytes())
-    (where / "static").symlink_to(REPO / "static")
-    with served(REPO, {}, str(where / "floor_app.py")) as (url, _, _), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        open_until_map(browser, url)[1].context.close()  # warms the server, as for the app
-        visitors = []
-        for _ in range(runs):
-            seconds, page = open_until_map(browser, url)
-            visitors.append(seconds)
-            page.context.close()
-        browser.close()
+    visitors = []
+    with tempfile.TemporaryDirectory() as tmp:
+        # Streamlit serves static/ from beside the main script: give the floor app the app's own.
+        script = Path(tmp) / "floor_app.py"
+        script.write_bytes((REPO / "bench" / "floor_app.py").read_bytes())
+        (Path(tmp) / "static").symlink_to(REPO / "static")
+        with served(REPO, {}, str(script)) as (url, _, _), sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            open_until_map(browser, url)[1].context.close()  # warms the server, as for the app
+            for _ in range(runs):
+                seconds, page = open_until_map(browser, url)
+                visitors.append(seconds)
+                page.context.close()
+            browser.close()
     return {"version": "floor: the map alone", "new_visitor_s": statistics.median(visitors)}
 
 
