@@ -461,7 +461,7 @@ def ranking_tab() -> None:
         st.info(tr("app.nothing_to_rank"))
     else:
         st.html(ranked)  # plain HTML bars: no chart library to load before the first screen
-        if result.view.centre is not None or view_key == "value":
+        if result.view.centre is not None or shown["target"].notna().any():  # a line or ticks drawn
             st.caption(md(tr("app.ranking_line")))
     old = shown[shown["in_window"] == False]  # noqa: E712
     if len(old):

@@ -117,6 +117,7 @@ def test_the_date_control_changes_the_map(app):
 
 def test_the_ranking_sorts_provinces_by_the_views_value_coloured_by_the_figures_year(app):
     at, rec = app
+    assert [c for c in at.caption if "red line" in c.value]  # 5G counts: each province's target as a tick
     at.selectbox(key="view").select("gap").run()
     rows = ranking_rows(at)
     props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
@@ -330,6 +331,7 @@ def test_a_click_on_a_province_opens_its_prefectures_for_a_metric_counted_from_p
     assert len(data["features"]) == 21 and all(f["id"].startswith("44") for f in data["features"])
     assert sum(f["properties"]["count"] for f in data["features"]) >= 14  # 广东's national zones
     assert at.query_params["a"] in ("440000", ["440000"])  # the link keeps the drill-down
+    assert not [c for c in at.caption if "red line" in c.value]  # no targets below provinces: no line to explain
     at.button(key="crumb_0").click().run()  # back to China
     assert rec.geojson()["rollout_mapper"]["level"] == "province"
 
