@@ -417,8 +417,7 @@ with headline:
         st.caption(md(tr("app.link_ignored", what="; ".join(link_notes))))
     parts = []
     if national:
-        q = national.get("qualifier")
-        figure = (message(f"qualifier.{q}", lang) if q in (">", "≈") else "") + number(national["value"])
+        figure = geo.figure_text(national["value"], national.get("qualifier"), lang)
         parts.append(tr("app.national", figure=figure, as_of=national["as_of"]))
         if national.get("target"):  # one sentence with the figure it measures
             parts[-1] += tr("app.national_target", target=number(national["target"], "target"),
@@ -506,8 +505,7 @@ def table_tab() -> None:
     table = pd.DataFrame({
         "adcode": shown["adcode"], "name": area_names(shown),
         "shown": [geo.format_value(v, view_key) for v in shown["value"]],
-        "count": [("" if pd.isna(c) else (message(f"qualifier.{q}", lang) if q in (">", "≈", "<") else "")
-                   + number(c)) for c, q in zip(shown["count"], shown["qualifier"])],
+        "count": ["" if pd.isna(c) else geo.figure_text(c, q, lang) for c, q in zip(shown["count"], shown["qualifier"])],
         "as_of": shown["as_of"].fillna(""), "age_months": shown["age_months"],
         "target": [number(v, "target") if pd.notna(v) else "" for v in shown["target"]],
         "attainment": [number(v, "attainment") if pd.notna(v) else "" for v in shown["attainment_pct"]],

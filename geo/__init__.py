@@ -39,7 +39,7 @@ _API = {
     "map_layers": "render",
     "RULES": "targets", "Rule": "targets", "trajectory": "trajectories",
     "VIEWS": "views", "View": "views", "ViewResult": "views", "ViewSpec": "views",
-    "format_value": "views",
+    "format_value": "views", "figure_text": "views",
     "breadcrumb": "drilldown", "drill_down": "drilldown", "drillable": "drilldown",
     "to_png": "picture", "to_svg": "picture",
 }

@@ -23,7 +23,7 @@ from . import config
 from .classify import NO_DATA_COLOUR, Classification, classify
 from .i18n import DEFAULT_LANGUAGE, label, t
 from .metrics import METRICS
-from .views import ViewResult, format_value
+from .views import ViewResult, figure_text, format_value
 
 MAP_PROPERTIES = ("adcode", "fill", "tooltip")  # the allow-list: nothing else reaches the browser
 _UNSAFE = {ord("{"): "&#123;", ord("}"): "&#125;", ord("$"): "&#36;", ord("`"): "&#96;",
@@ -50,12 +50,6 @@ def unit_in(result: ViewResult, lang: str) -> str:
     return t(f"view_unit.{result.spec.view}", lang, unit=base)
 
 
-def _figure(row, result: ViewResult, lang: str) -> str:
-    qualifier = row.get("qualifier")
-    words = t(f"qualifier.{qualifier}", lang) if qualifier in (">", "≈", "<") else ""
-    return f"{words}{format_value(row['count'], 'value')}"
-
-
 def _publisher(source: str) -> str:
     """The publisher part of a citation, without the link (links live in the Sources tab)."""
     text = str(source or "").split(" (http")[0].split(" — ")[0].strip()
@@ -76,7 +70,7 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
         lines.append(f"{escape(metric)}: {escape(t('no_data', lang))}")
         lines.append(escape(t("no_figure", lang)))
     else:
-        lines.append(f"{escape(metric)}: <b>{escape(_figure(row, result, lang))}</b> {escape(base_unit)}")
+        lines.append(f"{escape(metric)}: <b>{escape(figure_text(row['count'], row.get('qualifier'), lang))}</b> {escape(base_unit)}")
         lines.append(escape(t("as_of_age", lang, date=row["as_of"], age=f"{row['age_months']:.0f}",
                               as_of=spec.as_of)))
         if row.get("in_window") == False:  # noqa: E712 (True, False or NA)

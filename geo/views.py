@@ -81,6 +81,13 @@ def format_value(value, view: str) -> str:
     return VIEWS[view].format(value)
 
 
+def figure_text(value, qualifier: str | None, lang: str = "en") -> str:
+    """A reported figure as its source gave it: the qualifier in words, then the count
+    ("more than 210,000", "约114,500")."""
+    words = t(f"qualifier.{qualifier}", lang) if qualifier in (">", "≈", "<") else ""
+    return words + format_value(value, "value")
+
+
 def views_for(metric: Metric, has_targets: bool, has_national: bool) -> list[str]:
     """The views that can show something for `metric` (no target: no target views)."""
     return [k for k, v in VIEWS.items()
