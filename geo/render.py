@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from functools import lru_cache
 
 import folium
@@ -23,7 +22,7 @@ from . import config
 from .classify import NO_DATA_COLOUR, Classification, classify
 from .i18n import DEFAULT_LANGUAGE, label, t
 from .metrics import METRICS
-from .views import ViewResult, figure_text, format_value
+from .views import ViewResult, figure_text, format_value, is_missing
 
 MAP_PROPERTIES = ("adcode", "fill", "tooltip")  # the allow-list: nothing else reaches the browser
 _UNSAFE = {ord("{"): "&#123;", ord("}"): "&#125;", ord("$"): "&#36;", ord("`"): "&#96;",
@@ -34,10 +33,6 @@ CHINA_BOUNDS = [[18.0, 73.5], [53.6, 135.1]]  # the mainland, for the first zoom
 def escape(text: object) -> str:
     """Make any text inert on the map: HTML-escaped, and no Jinja braces, `$`, backtick or backslash."""
     return html.escape("" if text is None else str(text), quote=True).translate(_UNSAFE)
-
-
-def _is_missing(value) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def unit_in(result: ViewResult, lang: str) -> str:
@@ -66,7 +61,7 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
     lines = [f"<b>{' · '.join(escape(n) for n in names)}</b> ({escape(row['adcode'])})"]
     metric = label("metric", result.metric.key, lang, result.metric.label)
     base_unit = label("unit", result.metric.unit, lang, result.metric.unit)
-    if _is_missing(row["count"]):
+    if is_missing(row["count"]):
         lines.append(f"{escape(metric)}: {escape(t('no_data', lang))}")
         lines.append(escape(t("no_figure", lang)))
     else:
@@ -75,28 +70,28 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
                               as_of=spec.as_of)))
         if row.get("in_window") == False:  # noqa: E712 (True, False or NA)
             lines.append(f"<i>{escape(t('too_old', lang, months=spec.tolerance_months))}</i>")
-    if spec.view != "value" and not _is_missing(row["value"]):
+    if spec.view != "value" and not is_missing(row["value"]):
         unit = f" {escape(unit_in(result, lang))}" if view.shows_unit else ""
         lines.append(f"{escape(label('view', spec.view, lang, view.label))}: "
                      f"<b>{escape(format_value(row['value'], spec.view))}</b>{unit}")
-    if not _is_missing(row.get("target")) and row.get("in_window") == True:  # noqa: E712
+    if not is_missing(row.get("target")) and row.get("in_window") == True:  # noqa: E712
         rule = label("rule", result.rule, lang, result.rule_label)
         lines.append(escape(t("target_line", lang, date=row["target_at"],
                               target=format_value(row["target"], "target"), rule=rule)))
-    if not _is_missing(row.get("projected")):
+    if not is_missing(row.get("projected")):
         lines.append(f"<i>{escape(t('projected_line', lang, as_of=spec.as_of, value=_round(row['projected']), low=_round(row['projected_low']), high=_round(row['projected_high'])))}</i>")
     if row.get("target_reached_how") in ("observed", "projected") and row.get("target_reached"):
         year = spec.target_year or (str(row["target_at"])[:4] if spec.target_at == "target_year" else "")
         year = year or _target_year(result)
         lines.append(escape(t(f"reached_{row['target_reached_how']}", lang, year=year,
                               date=row["target_reached"])))
-    if not _is_missing(row["count"]):
+    if not is_missing(row["count"]):
         lines.append(escape(t("source_line", lang, source=_publisher(row["source"]))))
     return "<br>".join(lines)
 
 
 def _round(value) -> str:
-    return f"{value:,.0f}" if not _is_missing(value) else "?"
+    return f"{value:,.0f}" if not is_missing(value) else "?"
 
 
 def _target_year(result: ViewResult) -> str:

@@ -74,9 +74,14 @@ TARGET_AT = {"figure_date": "the target in force at each figure's own date",
              "target_year": "the target due at the end of a fixed year"}
 
 
+def is_missing(value) -> bool:
+    """None, NA or NaN: a value that is not there (never 0)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
 def format_value(value, view: str) -> str:
     """One value of `view` as shown on the map and in the table; missing is "no data"."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    if is_missing(value):
         return NO_DATA_LABEL
     return VIEWS[view].format(value)
 
