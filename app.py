@@ -299,24 +299,24 @@ def targets_panel(file, has_values: bool) -> geo.Layer | None:
 # ---------------------------------------------------------------------------- labels
 
 def tr(key: str, **values) -> str:
-    return message(key, st.session_state.get("lang", "en"), **values)
+    return message(key, lang, **values)  # this run's language (a widget's labels may be formatted after the run)
 
 
 def metric_label(key: str) -> str:
     """A metric's label in the chosen language; a user's layer keeps the name it was given."""
     metric = geo.METRICS.get(key) or next((x.metric for x in LAYERS if x.key == key), None)
-    return label("metric", key, st.session_state.get("lang", "en"), metric.label if metric else key)
+    return label("metric", key, lang, metric.label if metric else key)
 
 
 def province_name(adcode: str) -> str:
     p = PROVINCES[adcode]
-    return p.name_zh if st.session_state.get("lang") == "zh" else f"{p.name_en} · {p.name_zh}"
+    return p.name_zh if lang == "zh" else f"{p.name_en} · {p.name_zh}"
 
 
 def area_names(frame) -> list[str]:
     """The names of a view's areas (provinces, or a drill-down's prefectures and counties, which
     have Chinese names only)."""
-    zh = st.session_state.get("lang") == "zh"
+    zh = lang == "zh"
     return [z if zh or not isinstance(e, str) or not e else f"{e} · {z}"
             for z, e in zip(frame["name_zh"], frame["name_en"])]
 
@@ -550,13 +550,12 @@ def share_tab() -> None:
                        f"{stem}.svg", "image/svg+xml", key="download_svg")
 
 
-# Lazy tabs: only the open one is computed and sent, so a new visitor gets the map and the
-# ranking first; "Your data" (above) and the link and downloads always run: an upload must not be
-# forgotten, and they are cheap.
-for tab, fill, always in ((tabs[0], ranking_tab, False), (tabs[1], trajectory_tab, False),
-                          (tabs[2], table_tab, False), (tabs[3], sources_tab, False),
-                          (tabs[5], share_tab, True)):
-    if always or tab.open:
+# Lazy tabs: only the open one is computed and sent, so a new visitor's browser loads the code of
+# the map and the ranking only (the link box's highlighter alone took 0.2 s of its main thread).
+# "Your data" (above) always runs: an upload must not be forgotten.
+for tab, fill in ((tabs[0], ranking_tab), (tabs[1], trajectory_tab), (tabs[2], table_tab),
+                  (tabs[3], sources_tab), (tabs[5], share_tab)):
+    if tab.open:
         with tab:
             fill()
 
