@@ -358,11 +358,15 @@ with st.sidebar:
     if st.session_state.get("metric") not in metrics:
         st.session_state["metric"] = geo.DEFAULT_METRIC if geo.DEFAULT_METRIC in metrics else metrics[0]
     metric = st.selectbox(tr("app.infrastructure"), metrics, format_func=metric_label, key="metric")
+    drillable = geo.drillable(bundle, metric)
+    area = st.session_state.get("area") if drillable else None
+    # Below the provinces only the count exists: the view and target choices wait, greyed out.
+    counts_only = {"disabled": True, "help": tr("app.counts_only")} if area else {}
     views = bundle.views(metric)  # no target views where there is no target
     if st.session_state.get("view") not in views:
         st.session_state["view"] = "value"
     view_key = st.selectbox(tr("app.view"), views, key="view",
-                            format_func=lambda k: label("view", k, lang, geo.VIEWS[k].label))
+                            format_func=lambda k: label("view", k, lang, geo.VIEWS[k].label), **counts_only)
     st.session_state.setdefault("as_of", geo.DEFAULT_AS_OF[:7])
     as_of = st.select_slider(tr("app.as_of"), MONTHS, key="as_of")
     window = st.slider(tr("app.window"), 0, 72, geo.DEFAULT_TOLERANCE_MONTHS, 3, key="window",
@@ -370,16 +374,16 @@ with st.sidebar:
     rules = bundle.rules(metric)
     if rules and st.session_state.get("rule") not in rules:
         st.session_state["rule"] = rules[0]  # the box always shows the rule in use
-    rule = st.selectbox(tr("app.rule"), rules, key="rule",
-                        format_func=lambda r: label('rule', r, lang, geo.RULES[r].label)) if rules else None
+    rule = st.selectbox(tr("app.rule"), rules, key="rule", format_func=lambda r: label('rule', r, lang, geo.RULES[r].label),
+                        **counts_only) if rules else None
     if rules:
         target_at = st.radio(tr("app.target_at"), ["figure_date", "target_year"], key="target_at",
-                             format_func=lambda k: label("target_at", k, lang), horizontal=False)
-        target_year = (st.number_input(tr("app.target_year"), 2019, 2030, 2025, key="target_year")
+                             format_func=lambda k: label("target_at", k, lang), horizontal=False, **counts_only)
+        target_year = (st.number_input(tr("app.target_year"), 2019, 2030, 2025, key="target_year", **counts_only)
                        if target_at == "target_year" else None)
     else:
         target_at, target_year = "figure_date", None
-    pace = st.toggle(tr("app.pace"), key="pace", help=tr("app.pace_help"))
+    pace = st.toggle(tr("app.pace"), key="pace", help=tr("app.pace_help"), disabled=bool(area))
     st.header(tr("app.filter"))
     picked_regions = st.multiselect(tr("app.regions"), list(geo.REGIONS), key="regions",
                                     format_func=lambda r: label("region", r, lang), placeholder=tr("app.all"))
@@ -398,8 +402,6 @@ spec = geo.ViewSpec(metric, view_key, month_end, rule, window, target_at,
                     int(target_year) if target_year else None, pace, tuple(picked), tuple(picked_regions))
 # Users' layers are not cached across sessions; they are small enough to compute at each rerun.
 result = geo.view(bundle, spec=spec) if layers else bundled_view(spec)
-drillable = geo.drillable(bundle, metric)
-area = st.session_state.get("area") if drillable else None
 if area:  # a drill-down: the prefectures of a province, or the counties of a prefecture
     try:
         counted = geo.ViewSpec(metric, "value", month_end, None, window)

@@ -227,6 +227,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     'app.download_png': {'en': 'Download PNG (300 dpi, for reports)', 'zh': '下载 PNG（300 dpi，用于报告）'},
     'app.download_svg': {'en': 'Download SVG', 'zh': '下载 SVG'},
     'app.drill_hint': {'en': 'Click a province to see its prefectures (counted from the facilities\' points).', 'zh': '点击省份可查看其地级市（按设施点位统计）。'},
+    'app.counts_only': {'en': 'Below the provinces only the count exists: go back to China to compare with targets.', 'zh': '省以下只有数量：返回全国即可与目标对照。'},
     'app.drill_note': {'en': 'Counts per {level} by the exact point-in-polygon join; only the count exists at this level.', 'zh': '按精确点面关系统计各{level}数量；此层级只有数量。'},
     'app.areas_province': {'en': 'provinces', 'zh': '省份'},
     'app.areas_prefecture': {'en': 'prefectures', 'zh': '地级市'},

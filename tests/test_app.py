@@ -344,8 +344,10 @@ def test_a_click_on_a_province_opens_its_prefectures_for_a_metric_counted_from_p
     assert len(data["features"]) == 21 and all(f["id"].startswith("44") for f in data["features"])
     assert sum(f["properties"]["count"] for f in data["features"]) >= 14  # 广东's national zones
     assert at.query_params["a"] in ("440000", ["440000"])  # the link keeps the drill-down
+    assert at.selectbox(key="view").disabled and at.selectbox(key="rule").disabled  # only counts down here
     at.button(key="crumb_0").click().run()  # back to China
     assert rec.geojson()["rollout_mapper"]["level"] == "province"
+    assert not at.selectbox(key="view").disabled and not at.selectbox(key="rule").disabled
 
 
 def test_a_click_on_5g_selects_instead_of_drilling(app):
