@@ -517,6 +517,11 @@ def table_tab() -> None:
                  column_config={tr("app.col_age"): st.column_config.NumberColumn(format="%.0f")})
     total, n_with = result.provincial_sum()
     st.caption(md(tr("app.sum", n=n_with, total=len(shown), sum=number(total) if total else tr("app.no_data"))))
+    csv_download("download_csv_table")  # the same file as on the Link & downloads tab
+
+
+def csv_download(key: str) -> None:
+    st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv", key=key)
 
 
 def sources_tab() -> None:
@@ -539,11 +544,9 @@ def share_tab() -> None:
     query = "&".join(f"{k}={v}" for k, v in st.query_params.items())
     st.caption(tr("app.copy_link"))
     st.code(f"{link.split('?')[0]}?{query}" if query else link, language=None)
-    stem = f"rollout_{metric}_{view_key}_{month_end}"
     st.download_button(tr("app.download_geojson"), partial(geo.to_geojson, result, lang=lang), f"{stem}.geojson",
                        "application/geo+json", key="download_geojson")
-    st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv",
-                       key="download_csv")
+    csv_download("download_csv")
     st.download_button(tr("app.download_geoparquet"), partial(geo.to_geoparquet, result, lang=lang),
                        f"{stem}.parquet", "application/vnd.apache.parquet", key="download_geoparquet")
     st.download_button(tr("app.download_png"), partial(geo.to_png, result, None, scheme, k, lang=lang), f"{stem}.png",
@@ -552,6 +555,7 @@ def share_tab() -> None:
                        f"{stem}.svg", "image/svg+xml", key="download_svg")
 
 
+stem = f"rollout_{metric}_{view_key}_{month_end}"  # the downloads' file names
 # Lazy tabs: only the open one is computed and sent, so a new visitor's browser loads the code of
 # the map and the ranking only (the link box's highlighter alone took 0.2 s of its main thread).
 # "Your data" (above) always runs: an upload must not be forgotten.

@@ -157,7 +157,7 @@ def test_province_filter_limits_table_and_downloads(app):
     at.session_state["tab"] = "Table"  # tabs are lazy: open it
     at.run()
     assert len(at.dataframe[0].value) == 2
-    assert rec.downloads["csv"].count("\n") == 3  # header + 2 rows
+    assert rec.downloads["csv"].count("\n") == 3  # the CSV button under the table: header + 2 rows
 
 
 def test_regions_and_provinces_combine_as_a_union_and_an_empty_selection_says_so(app):

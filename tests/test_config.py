@@ -18,6 +18,7 @@ def test_streamlit_reads_the_settings():
     st_config.get_config_options(force_reparse=True, options_from_flags={})
     assert st_config.get_option("client.showErrorDetails") == "none"
     assert st_config.get_option("browser.gatherUsageStats") is False
+    assert st_config.get_option("client.disableDataExport") is True  # one set of downloads: the app's
     # Nothing between a new visitor and the page files: no source watching, no forced full
     # collection after each run (bench/bench_app.py measures what they cost).
     assert st_config.get_option("server.fileWatcherType") == "none"
