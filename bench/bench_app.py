@@ -8,7 +8,8 @@ git worktree) with the same Python environment and warm disk caches:
 * start: `streamlit run` to the first map drawn (>= 31 province polygons) in headless Chromium
   with every non-localhost request refused;
 * new visitor: a new browser context opening the page of a running, warm server, to the first
-  map drawn (median of --runs visitors);
+  map drawn, as noted inside the page (median of --runs visitors); in brackets, when this script
+  saw it by polling, which lags while the browser is busy (what figures before 2026-12-02 gave);
 * view switch: choosing another view in the sidebar to the map showing the new colours (median
   of --runs switches), and whether the map kept the zoom the visitor had set;
 * rerun: the server's time for a script run after a view switch (AppTest; the view cached),
@@ -89,14 +90,36 @@ def _map_frame(page):
     return page.wait_for_selector(MAP_FRAME, state="attached", timeout=180_000).content_frame()
 
 
-def open_until_map(browser, url: str) -> tuple[float, object]:
-    """A new visitor: seconds from navigation to 31 polygons drawn; the page."""
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+# Runs in every frame of a visitor's page. The map's frame starts as about:blank and keeps that
+# window when the component's page loads into it, so this checks every 10 ms (not by watching the
+# first document) and, in the map's frame, notes the moment it holds 31 province polygons (epoch
+# ms): inside the page rather than by polling from here, whose round trips wait while the
+# browser's main thread is busy.
+DRAWN_AT_JS = f"""(() => {{
+  const count = {POLYGONS_JS};
+  const timer = setInterval(() => {{
+    if (window !== window.top && location.pathname.includes("streamlit_folium") && count() >= 31) {{
+      window.__drawnAt = performance.timeOrigin + performance.now();
+      clearInterval(timer);
+    }}
+  }}, 10);
+}})()"""
+
+
+def open_until_map(browser, url: str) -> tuple[float, object, float]:
+    """A new visitor: seconds from navigation to 31 polygons drawn, as noted inside the page; the
+    page; and the seconds until this script saw them (what the earlier figures measured)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(DRAWN_AT_JS)
+    page = context.new_page()
     _offline(page)
     start = time.perf_counter()
     page.goto(url)
-    _map_frame(page).wait_for_function(f"() => ({POLYGONS_JS})() >= 31", timeout=180_000)
-    return time.perf_counter() - start, page
+    frame = _map_frame(page)
+    frame.wait_for_function("() => window.__drawnAt !== undefined", timeout=180_000)
+    seen = time.perf_counter() - start
+    drawn = (frame.evaluate("() => window.__drawnAt") - page.evaluate("() => performance.timeOrigin")) / 1000
+    return drawn, page, seen
 
 
 def switch_view(page, label: str) -> tuple[float, bool]:
@@ -150,19 +173,20 @@ def measure(name: str, checkout: Path, env: dict, runs: int) -> dict:
     result = {"version": name}
     with served(checkout, env) as (url, start, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        first, page = open_until_map(browser, url)
+        open_until_map(browser, url)
         result["start_to_map_s"] = time.perf_counter() - start
-        visitors, switches, kept = [], [], []
+        visitors, seen, switches, kept = [], [], [], []
         for _ in range(runs):
-            seconds, visitor = open_until_map(browser, url)
+            seconds, visitor, seen_s = open_until_map(browser, url)
             visitors.append(seconds)
+            seen.append(seen_s)
             for label in ("Gap to target (derived)", "Count"):
                 seconds, zoom_kept = switch_view(visitor, label)
                 switches.append(seconds)
                 kept.append(zoom_kept)
             visitor.context.close()
-        result.update(new_visitor_s=statistics.median(visitors), view_switch_s=statistics.median(switches),
-                      zoom_kept=f"{sum(kept)}/{len(kept)}")
+        result.update(new_visitor_s=statistics.median(visitors), new_visitor_seen_s=statistics.median(seen),
+                      view_switch_s=statistics.median(switches), zoom_kept=f"{sum(kept)}/{len(kept)}")
         browser.close()
     result["rerun_ms"] = 1000 * statistics.median(rerun_times(checkout, env, runs))
     return result
@@ -171,7 +195,7 @@ def measure(name: str, checkout: Path, env: dict, runs: int) -> dict:
 def floor(runs: int) -> dict:
     """New visitors of bench/floor_app.py: the same map and component with nothing around them."""
     from playwright.sync_api import sync_playwright
-    visitors = []
+    visitors, seen = [], []
     with tempfile.TemporaryDirectory() as tmp:
         # Streamlit serves static/ from beside the main script: give the floor app the app's own.
         script = Path(tmp) / "floor_app.py"
@@ -181,11 +205,13 @@ def floor(runs: int) -> dict:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             open_until_map(browser, url)[1].context.close()  # warms the server, as for the app
             for _ in range(runs):
-                seconds, page = open_until_map(browser, url)
+                seconds, page, seen_s = open_until_map(browser, url)
                 visitors.append(seconds)
+                seen.append(seen_s)
                 page.context.close()
             browser.close()
-    return {"version": "floor: the map alone", "new_visitor_s": statistics.median(visitors)}
+    return {"version": "floor: the map alone", "new_visitor_s": statistics.median(visitors),
+            "new_visitor_seen_s": statistics.median(seen)}
 
 
 @contextlib.contextmanager
@@ -229,12 +255,14 @@ def main(argv=None) -> int:
         rows.append(floor(args.runs))
         print(rows[-1], flush=True)
     print("load after:", load())
-    print(f"\n{'':>22} | start → map | new visitor → map | view switch shown | zoom kept | rerun (server)")
+    print(f"\n{'':>22} | start → map | new visitor → map drawn (seen here) | view switch shown | zoom kept "
+          "| rerun (server)")
     for r in rows:
+        visitor = f"{r['new_visitor_s']:15.2f} s ({r['new_visitor_seen_s']:.2f} s)"
         if "rerun_ms" not in r:
-            print(f"{r['version']:>22} | {'':>11} | {r['new_visitor_s']:15.2f} s |")
+            print(f"{r['version']:>22} | {'':>11} | {visitor:>33} |")
             continue
-        print(f"{r['version']:>22} | {r['start_to_map_s']:9.1f} s | {r['new_visitor_s']:15.2f} s | "
+        print(f"{r['version']:>22} | {r['start_to_map_s']:9.1f} s | {visitor:>33} | "
               f"{r['view_switch_s']:15.2f} s | {r['zoom_kept']:>9} | {r['rerun_ms']:8.0f} ms")
     print("targets (issue): new visitor ≤ 2 s, view switch ≤ 1 s with the zoom kept, rerun ≤ 300 ms; "
           "medians of", args.runs)
