@@ -256,12 +256,17 @@ def drill_down(bundle, area: str, level: str | None = None, *, spec: ViewSpec | 
     counts = counts[counts["count"].notna()].reset_index(drop=True)
     observations = from_counts(counts, metric.key, metric.unit, source_publisher=publisher,
                                source_title=title.format(level=level))
-    # The areas' own bundle: their counts as plain observations (no targets below a province).
+    # The areas' own bundle: their counts as plain observations (no targets below a province), and
+    # only the sites inside the areas: a point beyond the edge is in none of the counts shown.
     from .bundle import Bundle
+    sites = bundle.facilities
+    if sites is not None and len(sites):
+        from .facilities import joined_provinces
+        sites = sites[joined_provinces(sites, level).isin(set(layer["adcode"]))]
     counted = replace(metric, basis="observations")
     areas_bundle = Bundle(boundaries=layer, observations=pd.concat([observations, bundle.observations[
                               bundle.observations["metric"].isin(["population", "land_area"])].iloc[0:0]]),
-                          targets=bundle.targets.iloc[0:0], facilities=bundle.facilities, hubs=bundle.hubs.iloc[0:0],
+                          targets=bundle.targets.iloc[0:0], facilities=sites, hubs=bundle.hubs.iloc[0:0],
                           metrics={counted.key: counted}, facility_lists=bundle.facility_lists)
     result = build_view(spec, areas_bundle)
     result = replace(result, level=level, area=area,

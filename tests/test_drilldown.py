@@ -58,6 +58,16 @@ def test_guangdong_prefecture_counts_equal_an_independent_point_in_polygon_count
     assert result.frame["as_of"].notna().all() and result.frame["source"].str.contains("spatial join").all()
 
 
+def test_a_drill_down_draws_the_sites_inside_its_area_and_no_others(bundle):
+    result = geo.drill_down(bundle, GUANGDONG, metric="high_tech_zones", as_of=LATE)
+    guangdong = shapely.union_all(list(polygons("prefecture", "44").values()))
+    located = bundle.facilities[bundle.facilities["lon"].notna()]
+    inside = shapely.covers(guangdong, shapely.points(located["lon"].astype(float), located["lat"].astype(float)))
+    drawn = result.facilities[result.facilities["lon"].notna()]
+    assert inside.sum() >= 14 and len(inside) > inside.sum()  # sites on both sides of the edge
+    assert sorted(drawn.index) == sorted(located.index[inside])
+
+
 def test_a_users_point_file_is_counted_per_prefecture_and_county_like_shapely_does(bundle, tmp_path):
     rng = np.random.default_rng(7)
     lon, lat = rng.uniform(109.5, 117.5, 3000), rng.uniform(20.0, 25.6, 3000)  # around 广东, many outside
