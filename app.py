@@ -400,6 +400,7 @@ with st.sidebar:
 month_end = (pd.Timestamp(as_of + "-01") + pd.offsets.MonthEnd(0)).date().isoformat()
 spec = geo.ViewSpec(metric, view_key, month_end, rule, window, target_at,
                     int(target_year) if target_year else None, pace, tuple(picked), tuple(picked_regions))
+stem = f"rollout_{metric}_{view_key}_{month_end}"  # the downloads' file names
 # Users' layers are not cached across sessions; they are small enough to compute at each rerun.
 result = geo.view(bundle, spec=spec) if layers else bundled_view(spec)
 if area:  # a drill-down: the prefectures of a province, or the counties of a prefecture
@@ -555,7 +556,6 @@ def share_tab() -> None:
                        f"{stem}.svg", "image/svg+xml", key="download_svg")
 
 
-stem = f"rollout_{metric}_{view_key}_{month_end}"  # the downloads' file names
 # Lazy tabs: only the open one is computed and sent, so a new visitor's browser loads the code of
 # the map and the ranking only (the link box's highlighter alone took 0.2 s of its main thread).
 # "Your data" (above) always runs: an upload must not be forgotten.
