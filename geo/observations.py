@@ -78,15 +78,6 @@ def source_text(row) -> str:
     return f"{text} ({url})" if url else text
 
 
-def publisher(source: str) -> str:
-    """The publisher of a citation made by `source_text` ("publisher — title (url)"), without its
-    asides and relays: what a tooltip or a picture names as the source."""
-    text = re.sub(r"\s*\((?:https?|ftp)://[^)]*\)\s*$", "", str(source)).split(" — ")[0]
-    text = re.sub(r"\s*\([^()]*\)", "", text)
-    text = re.split(r"\s+(?:via|repost(?:ed)? on|as translated by)\s+|,\s*repost\b", text)[0]
-    return text.strip(" ,;") or str(source)
-
-
 def from_counts(counts: pd.DataFrame, metric: str, unit: str, *, source_publisher, source_title,
                 source_url="", note="") -> pd.DataFrame:
     """Long-format observations from a per-province count table [adcode, count, as_of]; the

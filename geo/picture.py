@@ -27,7 +27,6 @@ import shapely
 from . import config
 from .files import write_output
 from .i18n import DEFAULT_LANGUAGE
-from .observations import publisher
 from .views import ViewResult
 
 FONT_PATH = config.STATIC_DIR / "fonts" / "RolloutSansSC-Regular.otf"
@@ -370,6 +369,14 @@ def _date_line(result) -> str:
             line += (f"; {old} older than the {result.spec.tolerance_months}-month window, hatched: "
                      "not coloured or compared")
     return line + "."
+
+
+def publisher(source: str) -> str:
+    """The publisher of a citation ("publisher — title (url)"), without asides and relays."""
+    text = re.sub(r"\s*\((?:https?|ftp)://[^)]*\)\s*$", "", str(source)).split(" — ")[0]
+    text = re.sub(r"\s*\([^()]*\)", "", text)
+    text = re.split(r"\s+(?:via|repost(?:ed)? on|as translated by)\s+|,\s*repost\b", text)[0]
+    return text.strip(" ,;") or str(source)
 
 
 def sources_line(result: ViewResult) -> str:

@@ -22,7 +22,6 @@ from . import config
 from .classify import NO_DATA_COLOUR, Classification, classify
 from .i18n import DEFAULT_LANGUAGE, label, t
 from .metrics import METRICS
-from .observations import publisher
 from .views import ViewResult, figure_text, format_value, is_missing
 
 MAP_PROPERTIES = ("adcode", "fill", "tooltip")  # the allow-list: nothing else reaches the browser
@@ -47,8 +46,8 @@ def unit_in(result: ViewResult, lang: str) -> str:
 
 
 def _publisher(source: str) -> str:
-    """The publisher of a citation, at most 90 characters (links live in the Sources tab)."""
-    text = publisher(source)
+    """The publisher part of a citation, without the link (links live in the Sources tab)."""
+    text = str(source or "").split(" (http")[0].split(" — ")[0].strip()
     return text if len(text) <= 90 else text[:89] + "…"
 
 

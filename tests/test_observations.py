@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import DataError
-from geo.observations import latest_at, period_end, publisher, validate
+from geo.observations import latest_at, period_end, validate
 from tests.helpers import observations
 
 
@@ -41,17 +41,3 @@ def test_validation_names_file_row_and_column(column, bad, message):
         validate(frame, "obs.csv")
     assert f"file obs.csv, row 3, column {column!r}" in str(err.value)
     assert message in str(err.value)
-
-
-@pytest.mark.parametrize("source, expected", [
-    ("北京市通信管理局 (局长苏少林) via Beijing municipal govt English portal (ecns/Xinhua) — Beijing 5G "
-     "base stations (as of April) (https://english.beijing.gov.cn/x.html)", "北京市通信管理局"),
-    ("Xinhua (via en.people.cn) — China's Zhejiang boasts over 220,000 5G base stations "
-     "(http://en.people.cn/n3/2023/1202/c90000-20105171.html)", "Xinhua"),
-    ("Hubei provincial report (publisher not named; context: 中国5G+工业互联网大会, Wuhan) repost on "
-     "hnadcc.cn.shayuweb.com — (湖北综述) (http://hnadcc.cn.shayuweb.com/zonghe/8292.html)", "Hubei provincial report"),
-    ("安徽省通信管理局 (via scotlandcoaches.com) (http://www.scotlandcoaches.com/x.html)", "安徽省通信管理局"),
-    ("user file sites.csv", "user file sites.csv"),
-])
-def test_sources_are_shortened_to_their_publishers(source, expected):
-    assert publisher(source) == expected
