@@ -45,8 +45,11 @@ def unit_in(result: ViewResult, lang: str) -> str:
     return t(f"view_unit.{result.spec.view}", lang, unit=base)
 
 
-def _publisher(source: str) -> str:
-    """The publisher part of a citation, without the link (links live in the Sources tab)."""
+def _source_without_link(source: str) -> str:
+    """A citation's publisher part as written, asides and relays included ("… via …": where the
+    figure was read is part of its provenance; and a user's own wording is shown as given), without
+    the title and the link (links live in the Sources tab). A printed picture, short of room,
+    names publishers only (geo.picture.publisher)."""
     text = str(source or "").split(" (http")[0].split(" — ")[0].strip()
     return text if len(text) <= 90 else text[:89] + "…"
 
@@ -86,7 +89,7 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
         lines.append(escape(t(f"reached_{row['target_reached_how']}", lang, year=year,
                               date=row["target_reached"])))
     if not is_missing(row["count"]):
-        lines.append(escape(t("source_line", lang, source=_publisher(row["source"]))))
+        lines.append(escape(t("source_line", lang, source=_source_without_link(row["source"]))))
     return "<br>".join(lines)
 
 
@@ -436,7 +439,7 @@ def caption_lines(result: ViewResult, lang: str = DEFAULT_LANGUAGE) -> list[str]
     if result.rule:
         rule = label("rule", result.rule, lang, result.rule_label)
         lines.append(t("caption_rule", lang, rule=rule, compared=label("target_at", spec.target_at, lang)))
-    publishers = sorted({_publisher(s) for s in result.selection["source"].dropna()})
+    publishers = sorted({_source_without_link(s) for s in result.selection["source"].dropna()})
     if publishers:
         shown = "; ".join(publishers[:6]) + (f"; +{len(publishers) - 6}" if len(publishers) > 6 else "")
         lines.append(t("caption_sources", lang, sources=shown))

@@ -5,6 +5,7 @@ import re
 import pandas as pd
 
 import geo
+from geo import picture
 from geo.classify import NO_DATA_COLOUR, classify
 from geo.render import MAP_PROPERTIES, escape, map_features, tooltip_html
 from tests.helpers import boundaries, bundle, observations
@@ -56,6 +57,16 @@ def test_tooltip_shows_value_unit_once_date_and_publisher_and_no_data_without_un
     assert tips["110000"].count("%") == 1  # "… %": the unit once, not "% % of target"
     assert "example.org" not in tips["110000"] and "source: pub 110000 2025-06-30" in tips["110000"]
     assert tips["120000"].split("<br>")[1] == "5G base stations: no data"  # no unit after "no data"
+
+
+def test_the_tooltip_keeps_the_relay_of_a_source_and_the_picture_names_the_publisher_only():
+    obs = observations([("110000", "bs5g", 5000, "2025-06-30"), ("110000", "population", 10, "2024-12-31")])
+    obs.loc[0, ["source_publisher", "source_title", "source_url"]] = [
+        "北京市通信管理局 via Beijing municipal govt English portal (ecns)", "Beijing 5G", "https://example.org/x"]
+    result = geo.view(bundle(obs, TARGETS), metric="bs5g", view="value", as_of="2025-12-31")
+    tip = tooltip_html(result.frame.iloc[0], result)
+    assert tip.endswith("source: 北京市通信管理局 via Beijing municipal govt English portal (ecns)")  # no title, no link
+    assert picture.sources_line(result).startswith("Sources: 北京市通信管理局 (北京 2025-06-30).")
 
 
 def test_qualifiers_read_as_words_in_english_and_chinese():
