@@ -8,8 +8,9 @@ git worktree) with the same Python environment and warm disk caches:
 * start: `streamlit run` to the first map drawn (>= 31 province polygons) in headless Chromium
   with every non-localhost request refused;
 * new visitor: a new browser context opening the page of a running, warm server, to the first
-  map drawn, as noted inside the page (median of --runs visitors); in brackets, when this script
-  saw it by polling, which lags while the browser is busy (what figures before 2026-12-02 gave);
+  frame drawn with the map's polygons, as noted inside the page (median of --runs visitors); in
+  brackets, when this script saw them by polling, which lags while the browser is busy (what
+  figures before 2026-12-02 gave);
 * view switch: choosing another view in the sidebar to the map showing the new colours (median
   of --runs switches), and whether the map kept the zoom the visitor had set;
 * rerun: the server's time for a script run after a view switch (AppTest; the view cached),
@@ -92,15 +93,15 @@ def _map_frame(page):
 
 # Runs in every frame of a visitor's page. The map's frame starts as about:blank and keeps that
 # window when the component's page loads into it, so this checks every 10 ms (not by watching the
-# first document) and, in the map's frame, notes the moment it holds 31 province polygons (epoch
-# ms): inside the page rather than by polling from here, whose round trips wait while the
-# browser's main thread is busy.
+# first document); once the map's frame holds 31 province polygons it notes the next frame the
+# browser draws (epoch ms): inside the page rather than by polling from here, whose round trips
+# wait while the browser's main thread is busy.
 DRAWN_AT_JS = f"""(() => {{
   const count = {POLYGONS_JS};
   const timer = setInterval(() => {{
     if (window !== window.top && location.pathname.includes("streamlit_folium") && count() >= 31) {{
-      window.__drawnAt = performance.timeOrigin + performance.now();
       clearInterval(timer);
+      requestAnimationFrame(() => {{ window.__drawnAt = performance.timeOrigin + performance.now(); }});
     }}
   }}, 10);
 }})()"""
