@@ -274,6 +274,18 @@ def drill_down(bundle, area: str, level: str | None = None, *, spec: ViewSpec | 
     return result
 
 
+def points_inside(result: ViewResult, placed: pd.DataFrame) -> pd.DataFrame:
+    """The placed points of a user's file (`Layer.placed`) that a view counts: in a drill-down,
+    those the exact join puts in one of its areas, as drill_down draws only the facilities inside
+    them; on a province map, all of them."""
+    if not result.area:
+        return placed
+    ok = placed[placed["status"] == "ok"]
+    codes = join.assign_points(ok["lon_gcj02"].to_numpy(float), ok["lat_gcj02"].to_numpy(float),
+                               level=result.level, datum="gcj02")
+    return ok[pd.Series(codes, index=ok.index).isin(set(result.frame["adcode"]))]
+
+
 def _name_of(area: str) -> str:
     """The name of a drill-down's area: the prefecture of that code, else the province."""
     catalogue = boundaries.area_catalogue()

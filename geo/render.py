@@ -350,8 +350,8 @@ def map_layers(result: ViewResult, classification: Classification, *, lang: str 
                hubs: bool = False, points: pd.DataFrame | None = None, selection_key: str | None = None,
                legend: bool = True, asset_base_url: str | None = None) -> list[folium.FeatureGroup]:
     """The view's layers: provinces (classes, too-old style, selection, tooltips, legend), the
-    facilities the metric counts (as of the view's date) or a user's placed points, and the hub
-    outlines when asked. `selection_key` changes when the map should fit the selection again."""
+    facilities the metric counts (as of the view's date) or a user's placed points (in a
+    drill-down, those inside its areas), and the hub outlines when asked. `selection_key` changes when the map should fit the selection again."""
     selected = set(result.selected)
     provinces = folium.FeatureGroup(name=escape(label("metric", result.metric.key, lang, result.metric.label)))
 
@@ -377,7 +377,9 @@ def map_layers(result: ViewResult, classification: Classification, *, lang: str 
     provinces.add_child(FitSelection(key, bounds))
     layers = [provinces]
     if points is not None and len(points):
-        layers.append(point_layer(points, label("metric", result.metric.key, lang, result.metric.label)))
+        from .drilldown import points_inside
+        layers.append(point_layer(points_inside(result, points),
+                                  label("metric", result.metric.key, lang, result.metric.label)))
     elif result.facilities is not None and len(result.facilities) and result.metric.facility_kinds:
         layers += facility_layers(result.facilities, kinds=result.metric.facility_kinds,
                                   as_of=result.spec.as_of, lang=lang)

@@ -85,6 +85,8 @@ def test_a_users_point_file_is_counted_per_prefecture_and_county_like_shapely_do
     expected = {code: int(shapely.covers(p, points).sum()) for code, p in polygons("prefecture", "44").items()}
     assert dict(zip(prefectures.frame["adcode"], prefectures.frame["count"].astype(int))) == expected
     assert sum(expected.values()) > 1000
+    drawn = geo.map_layers(prefectures, geo.classification(prefectures), points=layer.placed)[-1]
+    assert drawn.layer_name.endswith(f"({sum(expected.values())})")  # the points counted, not all 3000
 
     counties = geo.drill_down(with_points, GUANGZHOU, metric=layer.key)
     full = boundaries.load_full("county")
