@@ -351,7 +351,8 @@ def map_layers(result: ViewResult, classification: Classification, *, lang: str 
                legend: bool = True, asset_base_url: str | None = None) -> list[folium.FeatureGroup]:
     """The view's layers: provinces (classes, too-old style, selection, tooltips, legend), the
     facilities the metric counts (as of the view's date) or a user's placed points (in a
-    drill-down, those inside its areas), and the hub outlines when asked. `selection_key` changes when the map should fit the selection again."""
+    drill-down, those inside its areas), and the hub outlines when asked. `selection_key` changes
+    when the map should fit the selection again."""
     selected = set(result.selected)
     provinces = folium.FeatureGroup(name=escape(label("metric", result.metric.key, lang, result.metric.label)))
 
