@@ -618,8 +618,8 @@ def rows(sites: list[Site], geometry: dict[str, dict]) -> tuple[pd.DataFrame, pd
 
 def disagreement_problems(facilities_csv: Path) -> pd.DataFrame:
     """Sites whose spatial join lands outside the listed province (needs geo.join)."""
-    from geo import facilities as fac
-    found = fac.join_disagreements(fac.load_facilities(facilities_csv))
+    from geo import facilities, sites
+    found = sites.join_disagreements(facilities.load_facilities(facilities_csv))
     return pd.DataFrame({
         "facility_id": found["facility_id"], "site_id": found["site_id"], "kind": found["kind"],
         "name_zh": found["name_zh"], "listed_province_adcode": found["listed_province_adcode"],

@@ -59,7 +59,8 @@ class Bundle:
     def joined_provinces(self) -> pd.Series:
         """Which province each facility site lies in: joined once, when a facility metric is first
         asked for (a command that maps 5G alone never loads the join index)."""
-        return facilities.joined_provinces(self.facilities)
+        from . import sites  # the join index loads only when a facility metric is asked for
+        return sites.joined_provinces(self.facilities)
 
     def views(self, metric: str) -> list[str]:
         """The views that can show something for `metric`."""

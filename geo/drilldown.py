@@ -33,10 +33,10 @@ from dataclasses import replace
 import geopandas as gpd
 import pandas as pd
 
-from . import boundaries, cache, join, regions
+from . import boundaries, cache, facilities, join, regions, sites
 from .errors import InputError
 from .i18n import Text
-from .observations import from_counts
+from .observations import from_counts, period_end
 from .views import ViewResult, ViewSpec, build_view
 
 LEVELS = ("prefecture", "county")
@@ -185,9 +185,6 @@ def _counter(bundle, metric: str, date=None):
 def _facility_counter(bundle, metric, date=None):
     """Facilities counted at `date` as the province map counts them: from their counts_from,
     dated the view's date (not later than the day the list was checked to)."""
-    from . import facilities
-    from .observations import period_end
-
     kinds, registry = metric.facility_kinds, bundle.facilities
     if date is not None:
         date = pd.Timestamp(date)
@@ -198,7 +195,7 @@ def _facility_counter(bundle, metric, date=None):
         as_of = min(date, verified).strftime("%Y-%m-%d")
 
     def count(codes, level):
-        joined = facilities.joined_provinces(registry, level)
+        joined = sites.joined_provinces(registry, level)
         counts = facilities.count_joined(registry, joined, kinds, areas=codes)
         if date is not None:
             counts["as_of"] = as_of
@@ -258,16 +255,14 @@ def drill_down(bundle, area: str, level: str | None = None, *, spec: ViewSpec | 
                                source_title=title.format(level=level))
     # The areas' own bundle: their counts as plain observations (no targets below a province), and
     # only the sites inside the areas: a point beyond the edge is in none of the counts shown.
-    from .bundle import Bundle
-    sites = bundle.facilities
-    if sites is not None and len(sites):
-        from .facilities import joined_provinces
-        sites = sites[joined_provinces(sites, level).isin(set(layer["adcode"]))]
+    inside = bundle.facilities
+    if inside is not None and len(inside):
+        inside = inside[sites.joined_provinces(inside, level).isin(set(layer["adcode"]))]
     counted = replace(metric, basis="observations")
-    areas_bundle = Bundle(boundaries=layer, observations=pd.concat([observations, bundle.observations[
-                              bundle.observations["metric"].isin(["population", "land_area"])].iloc[0:0]]),
-                          targets=bundle.targets.iloc[0:0], facilities=sites, hubs=bundle.hubs.iloc[0:0],
-                          metrics={counted.key: counted}, facility_lists=bundle.facility_lists)
+    areas_bundle = replace(bundle, boundaries=layer, observations=pd.concat([observations, bundle.observations[
+                               bundle.observations["metric"].isin(["population", "land_area"])].iloc[0:0]]),
+                           targets=bundle.targets.iloc[0:0], facilities=inside, hubs=bundle.hubs.iloc[0:0],
+                           metrics={counted.key: counted}, layers=())
     result = build_view(spec, areas_bundle)
     result = replace(result, level=level, area=area,
                      notes=result.notes + _notes(bundle, spec.metric, province, level, layer))
@@ -298,9 +293,8 @@ def _notes(bundle, metric: str, province: str, level: str, layer: gpd.GeoDataFra
     notes = [Text("note.drill_counted", level=level)]
     m = bundle.metric(metric)
     if m.basis == "facilities":
-        from . import facilities
         notes.append(Text("note.drill_several", level=level))
-        listed = facilities.count_by_province(bundle.facilities, m.facility_kinds)  # the whole list, undated
+        listed = sites.count_by_province(bundle.facilities, m.facility_kinds)  # the whole list, undated
         missing = listed.loc[listed["adcode"] == province, "listed_not_located"].dropna()
         if len(missing) and int(missing.iloc[0]):
             notes.append(Text("note.drill_unlocated", n=int(missing.iloc[0]), level=level))

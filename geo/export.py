@@ -8,14 +8,13 @@ from __future__ import annotations
 import io
 import json
 import math
-import re
 
 import numpy as np
 import pandas as pd
 import shapely
 
 from .datum import from_gcj02
-from .files import write_output
+from .files import frame_to_csv, write_output
 from .i18n import in_language
 from .timeline import PATH_METHOD
 from .views import ViewResult
@@ -32,8 +31,6 @@ QUALIFIER_WORDS = {">": "more than", "≈": "about", "<": "less than", "=": "", 
 # Derived figures are written with 6 significant digits (more than any source figure has, and
 # fewer than the float noise of a division); whole numbers are written as integers.
 SIGNIFICANT_DIGITS = 6
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _plain(value):
@@ -166,39 +163,6 @@ def _description(result: ViewResult, lang: str = "en") -> dict:
     }
 
 
-def neutralise_formula(cell):
-    """Prefix text that Excel/LibreOffice would evaluate (=, +, -, @, tab, CR, LF) with a quote.
-
-    A cell with line breaks is neutralised line by line, and its breaks become LF: the csv
-    writer quotes a cell holding an LF but not one holding a bare CR, at which a spreadsheet
-    program starts a new row (`8\r=1+1` would run `=1+1`); a reader that ignores the quotes
-    still finds no line that starts a formula.
-    """
-    if not isinstance(cell, str):
-        return cell
-    if "\r" in cell or "\n" in cell:
-        cell = "\n".join("'" + line if line.startswith(FORMULA_START) else line
-                         for line in _LINE_BREAK.split(cell))
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
-
-
-def _neutralised(values: pd.Series) -> pd.Series:
-    """neutralise_formula over a column, vectorised where the column holds text (millions of
-    assignment rows go through here)."""
-    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-        return values
-    try:  # a formula start, or a line break inside the cell after which a formula may start
-        risky = (values.str.startswith(FORMULA_START, na=False)
-                 | values.str.contains("[\r\n]", regex=True, na=False)).to_numpy(dtype=bool)
-    except (AttributeError, TypeError):  # not a text column: one cell at a time, types kept
-        return pd.Series([neutralise_formula(cell) for cell in values], index=values.index, dtype=object)
-    if not risky.any():
-        return values
-    values = values.astype(object)
-    values[risky] = [neutralise_formula(cell) for cell in values[risky]]
-    return values
-
-
 def to_csv(result: ViewResult, path=None, *, frame=None) -> str:
     """The view's selection as CSV (spreadsheet formulas neutralised); written to `path` when given."""
     text = frame_to_csv(table(result, frame))
@@ -215,14 +179,3 @@ def trajectory_csv(table: pd.DataFrame) -> str:
     for column in ("value", "low", "high", "target"):
         table[column] = tidy_numbers(table[column])
     return frame_to_csv(table)
-
-
-def frame_to_csv(frame: pd.DataFrame, *, header: bool = True) -> str:
-    """Any table as CSV, text cells neutralised for spreadsheets (e.g. an ingestion report);
-    `header=False` for the chunks after the first of a file written in chunks."""
-    rows = frame.copy()
-    for column in rows.columns:
-        rows[column] = _neutralised(rows[column])
-    buffer = io.StringIO()
-    rows.to_csv(buffer, index=False, header=header, lineterminator="\n")
-    return buffer.getvalue()

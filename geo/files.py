@@ -5,13 +5,19 @@
 * An output never replaces an input (symlinks resolved), and is written to a temporary file in
   the same folder and renamed into place, so a write that fails half-way (a full disk) leaves
   the previous file as it was.
+* A CSV written for people (a download, a report, assignments) has every text cell that a
+  spreadsheet would run as a formula neutralised.
 """
 from __future__ import annotations
 
+import io
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
+
+import pandas as pd
 
 from .errors import InputError
 
@@ -101,3 +107,53 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+
+
+# ----------------------------------------------------------------------------- CSV cells
+# What a spreadsheet would run as a formula, at the start of a cell or of a line inside it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def neutralise_formula(cell):
+    """Prefix text that Excel/LibreOffice would evaluate (=, +, -, @, tab, CR, LF) with a quote.
+
+    A cell with line breaks is neutralised line by line, and its breaks become LF: the csv
+    writer quotes a cell holding an LF but not one holding a bare CR, at which a spreadsheet
+    program starts a new row (`8\r=1+1` would run `=1+1`); a reader that ignores the quotes
+    still finds no line that starts a formula.
+    """
+    if not isinstance(cell, str):
+        return cell
+    if "\r" in cell or "\n" in cell:
+        cell = "\n".join("'" + line if line.startswith(FORMULA_START) else line
+                         for line in _LINE_BREAK.split(cell))
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def _neutralised(values: pd.Series) -> pd.Series:
+    """neutralise_formula over a column, vectorised where the column holds text (millions of
+    assignment rows go through here)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values
+    try:  # a formula start, or a line break inside the cell after which a formula may start
+        risky = (values.str.startswith(FORMULA_START, na=False)
+                 | values.str.contains("[\r\n]", regex=True, na=False)).to_numpy(dtype=bool)
+    except (AttributeError, TypeError):  # not a text column: one cell at a time, types kept
+        return pd.Series([neutralise_formula(cell) for cell in values], index=values.index, dtype=object)
+    if not risky.any():
+        return values
+    values = values.astype(object)
+    values[risky] = [neutralise_formula(cell) for cell in values[risky]]
+    return values
+
+
+def frame_to_csv(frame: pd.DataFrame, *, header: bool = True) -> str:
+    """Any table as CSV, text cells neutralised for spreadsheets (e.g. an ingestion report);
+    `header=False` for the chunks after the first of a file written in chunks."""
+    rows = frame.copy()
+    for column in rows.columns:
+        rows[column] = _neutralised(rows[column])
+    buffer = io.StringIO()
+    rows.to_csv(buffer, index=False, header=header, lineterminator="\n")
+    return buffer.getvalue()

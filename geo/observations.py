@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from pathlib import Path
 
 import pandas as pd
@@ -90,3 +91,27 @@ def from_counts(counts: pd.DataFrame, metric: str, unit: str, *, source_publishe
         "source_url": source_url, "note": note})
     out["as_of_date"] = out["as_of"].map(period_end)
     return out
+
+
+def population_for_year(observations: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Per province, the NBS population (10k persons) of `year` or the newest before it:
+    [adcode, population, population_year]."""
+    key = (id(observations), int(year))
+    if key not in _POPULATION:  # views ask for the same few years many times
+        pop = latest_at(observations, "population", pd.Timestamp(f"{year}-12-31"))
+        if (id(observations), None) not in _POPULATION:
+            _POPULATION[(id(observations), None)] = None
+            weakref.finalize(observations, _forget_population, id(observations))
+        _POPULATION[key] = pd.DataFrame({"adcode": pop["adcode"].to_numpy(object),
+                                         "population": pop["value"].to_numpy(float),
+                                         "population_year": pop["as_of"].str[:4].to_numpy(object)})
+    return _POPULATION[key]
+
+
+# Population tables by (id of the observations frame, year), dropped when the frame is.
+_POPULATION: dict[tuple[int, int | None], pd.DataFrame | None] = {}
+
+
+def _forget_population(frame_id: int) -> None:
+    for key in [k for k in _POPULATION if k[0] == frame_id]:
+        del _POPULATION[key]

@@ -16,8 +16,8 @@ all of its rows, and a chunk cannot know that: chunks are placed as if their fil
 swapped, each chunk reports its tally, and a file whose tally says swapped is placed again with
 it (so the reasons quote the file's own numbers). A swapped file is read twice; others once.
 
-The command line runs this (the `local` engine) and geo.distributed runs the same place_piece
-on a dask cluster.
+This is the `local` engine; geo.distributed runs the same place_piece on a dask cluster, and
+geo.engines.join_points chooses between them.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ import pandas as pd
 from . import datum as datum_mod
 from . import join
 from .errors import InputError
+from .files import check_output, frame_to_csv
 from .ingest.stream import CHUNK_ROWS, PARTITION_ROWS, Piece, dataset_files, pieces, read_piece
 from .points import _place, area_counts, is_file_swapped
 
@@ -220,7 +221,6 @@ class CsvAssignments:
     written beside the target and renamed into place at the end."""
 
     def __init__(self, path, inputs=()):
-        from .files import check_output
         self.path = Path(path)
         target = check_output(self.path, inputs=inputs)
         try:
@@ -231,7 +231,6 @@ class CsvAssignments:
         self.columns = None
 
     def __call__(self, placed: pd.DataFrame, piece_no: int, chunk_no: int) -> None:
-        from .export import frame_to_csv
         if self.columns is None:
             self.columns = list(placed.columns)
         elif list(placed.columns) != self.columns:
@@ -344,23 +343,12 @@ def _umask() -> int:
 # -------------------------------------------------------------------- the local engine
 def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = "province",
                 fix_swapped: bool = False, assignments=None, max_bytes: int | None = None,
-                max_rows: int | None = None, chunk_rows: int = CHUNK_ROWS, engine: str = "local",
-                **cluster) -> Joined:
+                max_rows: int | None = None, chunk_rows: int = CHUNK_ROWS) -> Joined:
     """Place every row of a dataset (a file, a directory or a glob) on this machine, in chunks.
 
     `assignments`: a .csv path (one file) or a directory (GeoParquet parts), or None. No cap on
     size unless `max_bytes` (per file) or `max_rows` (data rows in all) is given.
-    `engine="dask"`: the same on a dask.distributed cluster (`cluster`: scheduler, workers or
-    client; the source may also be a dask DataFrame), see geo.distributed.join_points.
     """
-    if engine == "dask":
-        from . import distributed  # imports dask: only when asked for
-        return distributed.join_points(source, lon_col=lon_col, lat_col=lat_col, datum=datum, level=level,
-                                       fix_swapped=fix_swapped, assignments=assignments, max_bytes=max_bytes,
-                                       max_rows=max_rows, chunk_rows=chunk_rows, **cluster)
-    if engine != "local" or cluster:
-        raise InputError(f"engine {engine!r} with {sorted(cluster) or 'no cluster options'}",
-                         expected="engine 'local', or 'dask' with scheduler, workers or client")
     files = dataset_files(source)
     job = Job(lon_col, lat_col, datum, level, fix_swapped, chunk_rows, max_rows,
               with_file=len(files) > 1 or Path(str(source)) not in files)

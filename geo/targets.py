@@ -14,7 +14,6 @@ dated targets) at a date, by default the date of the province's own figure.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -27,7 +26,7 @@ from . import timeline
 from .config import DATA_DIR
 from .errors import DataError, InputError
 from .i18n import t
-from .observations import latest_at
+from .observations import population_for_year
 
 TARGETS_CSV = DATA_DIR / "targets.csv"
 ALLOCATION_COLUMNS = ["adcode", "target", "target_at", "target_source", "rule"]
@@ -67,30 +66,6 @@ def seed_year(targets: pd.DataFrame, metric: str) -> int | None:
 def target_citation(row: pd.Series) -> str:
     document = f"{row['document']} — " if row["document"] else ""
     return f"{document}{row['source_publisher']} ({row['source_url']})"
-
-
-def population_for_year(observations: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Per province, the NBS population (10k persons) of `year` or the newest before it:
-    [adcode, population, population_year]."""
-    key = (id(observations), int(year))
-    if key not in _POPULATION:  # views ask for the same few years many times
-        pop = latest_at(observations, "population", pd.Timestamp(f"{year}-12-31"))
-        if (id(observations), None) not in _POPULATION:
-            _POPULATION[(id(observations), None)] = None
-            weakref.finalize(observations, _forget_population, id(observations))
-        _POPULATION[key] = pd.DataFrame({"adcode": pop["adcode"].to_numpy(object),
-                                         "population": pop["value"].to_numpy(float),
-                                         "population_year": pop["as_of"].str[:4].to_numpy(object)})
-    return _POPULATION[key]
-
-
-# Population tables by (id of the observations frame, year), dropped when the frame is.
-_POPULATION: dict[tuple[int, int | None], pd.DataFrame | None] = {}
-
-
-def _forget_population(frame_id: int) -> None:
-    for key in [k for k in _POPULATION if k[0] == frame_id]:
-        del _POPULATION[key]
 
 
 def national_path(targets: pd.DataFrame, metric: str, kind: str) -> timeline.TargetPath | None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .observations import period_end, population_for_year
 from .regions import NATIONAL_ADCODE
 
 PATH_METHOD = "linear between dated targets (none before the first; the last holds after it)"
@@ -106,13 +107,11 @@ def target_path(targets: pd.DataFrame, metric: str, kind: str, *, adcode: str = 
 
 
 def _due(row) -> pd.Timestamp:
-    from .observations import period_end
     text = str(row.get("target_date") or "").strip()
     return period_end(text) if text else period_end(str(row["target_year"]))
 
 
 def _issued(row) -> pd.Timestamp:
-    from .observations import period_end
     for column in ("issued", "as_of"):
         text = str(row.get(column) or "").strip()
         if text[:4].isdigit():
@@ -142,7 +141,6 @@ def series(observations: pd.DataFrame, metric: str, adcode: str) -> pd.DataFrame
 def national_population(observations: pd.DataFrame, year: int) -> float:
     """Sum of the 31 mainland provinces' NBS population (10k persons) of `year`, or of the newest
     year before it; NaN when there is none."""
-    from .targets import population_for_year
     pop = population_for_year(observations, year)
     return float(pop["population"].sum()) if len(pop) else np.nan
 

@@ -30,7 +30,7 @@ from . import targets as targets_mod
 from .errors import InputError
 from .i18n import Text, t
 from .metrics import Metric
-from .observations import latest_at, source_text
+from .observations import latest_at, population_for_year, source_text
 from .regions import NATIONAL_ADCODE, REGIONS, by_adcode, resolve_province
 
 
@@ -342,7 +342,7 @@ def _population_matching(observations: pd.DataFrame, frame: pd.DataFrame, defaul
     """Per row, the NBS population of the year of the row's own as-of (the view's year where
     there is no value), or the newest year before it: [population_10k, population_year]."""
     years = frame["as_of"].str[:4].fillna(str(default_year)).astype(int)
-    by_year = {y: targets_mod.population_for_year(observations, y).set_index("adcode") for y in set(years)}
+    by_year = {y: population_for_year(observations, y).set_index("adcode") for y in set(years)}
     pop = [by_year[y]["population"].get(a) for a, y in zip(frame["adcode"], years)]
     pop_year = [by_year[y]["population_year"].get(a) for a, y in zip(frame["adcode"], years)]
     return pd.DataFrame({"population_10k": pd.array(pop, dtype="Float64").astype("float64"),

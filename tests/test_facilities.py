@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import facilities
+from geo import facilities, sites
 from geo.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,7 +226,7 @@ def test_centres_and_clusters_are_counted_apart():
 @pytest.fixture(scope="module")
 def registry():
     table = facilities.load_facilities()
-    return table, facilities.joined_provinces(table)
+    return table, sites.joined_provinces(table)
 
 
 def _real(registry, kind, date):
@@ -356,7 +356,7 @@ def test_a_name_is_never_matched_outside_the_listed_province(resolver):
 def test_every_located_facility_joins_to_its_listed_province_or_is_reported():
     table = facilities.load_facilities()
     problems = pd.read_csv(ROOT / "data" / "facility_problems.csv", dtype=str, keep_default_na=False)
-    joined = facilities.joined_provinces(table)
+    joined = sites.joined_provinces(table)
     located = table["lon"].notna()
     differs = located & (joined != table["listed_province_adcode"])
     reported = set(problems.loc[problems["outcome"].str.startswith("located; joined province differs"),

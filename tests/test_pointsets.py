@@ -16,7 +16,7 @@ import pytest
 from geo import points, pointsets
 from geo.__main__ import main
 from geo.errors import InputError
-from geo.export import frame_to_csv
+from geo.files import frame_to_csv
 
 # Every kind of row: a title, a multi-line quoted cell, a blank line, a formula-like cell, a
 # short row, a ragged row, a point at sea, no coordinates, a swapped row, footnotes.
