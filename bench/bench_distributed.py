@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 from bench_join import clustered_points, uniform_points  # this folder is on the path
 
-from geo import boundaries, join, pointsets
+from geo.data import boundaries
+from geo.spatial import join, pointsets
 
 
 def uptime() -> str:
@@ -78,7 +79,7 @@ def child(args) -> None:
         out = {"seconds": time.perf_counter() - start, "rows": joined.rows,
                "ok": joined.statuses.get("ok", 0), "peak_mb": pointsets.peak_rss_mb()}
     elif args.engine == "dask":
-        from geo import distributed
+        from geo.spatial import distributed
         start = time.perf_counter()
         with distributed.connect(workers=args.workers) as client:
             started = time.perf_counter() - start

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geo import boundaries, join
+from geo.data import boundaries
+from geo.spatial import join
 
 BBOX = (73.5, 18.0, 135.1, 53.6)
 # Approximate centres (GCJ-02 degrees) of 50 large cities: provincial capitals and others.

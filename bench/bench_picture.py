@@ -39,8 +39,9 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=3)
     args = p.parse_args(argv)
     import geo
-    from geo import boundaries, drilldown
-    from geo.render import map_features
+    from geo.analysis import drilldown
+    from geo.data import boundaries
+    from geo.output.render import map_features
 
     print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
           f"on {os.cpu_count()} cores")

@@ -50,9 +50,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import boundaries, regions
-from geo.facilities import DATUM, FACILITY_COLUMNS, HUB_COLUMNS, LIST_COLUMNS, NOT_LOCATED
-from geo.observations import AS_OF_FORMAT, period_end
+from geo.data import boundaries, regions
+from geo.data.facilities import DATUM, FACILITY_COLUMNS, HUB_COLUMNS, LIST_COLUMNS, NOT_LOCATED
+from geo.data.observations import AS_OF_FORMAT, period_end
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "data" / "sources"
@@ -618,7 +618,8 @@ def rows(sites: list[Site], geometry: dict[str, dict]) -> tuple[pd.DataFrame, pd
 
 def disagreement_problems(facilities_csv: Path) -> pd.DataFrame:
     """Sites whose spatial join lands outside the listed province (needs geo.join)."""
-    from geo import facilities, sites
+    from geo.data import facilities
+    from geo.spatial import sites
     found = sites.join_disagreements(facilities.load_facilities(facilities_csv))
     return pd.DataFrame({
         "facility_id": found["facility_id"], "site_id": found["site_id"], "kind": found["kind"],

@@ -70,10 +70,10 @@ def _positive(text: str) -> int:
 
 
 def _view_arguments(p: argparse.ArgumentParser) -> None:
-    from .classify import SCHEMES
-    from .metrics import METRICS
-    from .targets import RULES
-    from .views import VIEWS
+    from .analysis.targets import RULES
+    from .analysis.views import VIEWS
+    from .data.metrics import METRICS
+    from .output.classify import SCHEMES
     p.add_argument("--metric", default=config.DEFAULT_METRIC, choices=sorted(METRICS))
     p.add_argument("--view", default=config.DEFAULT_VIEW, choices=list(VIEWS))
     p.add_argument("--as-of", default=config.DEFAULT_AS_OF, type=_view_date,
@@ -256,7 +256,8 @@ def _run(args) -> None:
     elif args.command == "prepare":
         import time
 
-        from . import boundaries, join
+        from .data import boundaries
+        from .spatial import join
         start = time.perf_counter()
         boundaries.load_display()
         for level in _split(args.levels):

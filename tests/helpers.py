@@ -5,12 +5,12 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from geo.observations import validate
+from geo.data.observations import validate
 
 
 def boundaries(adcodes=("110000", "120000", "130000")) -> gpd.GeoDataFrame:
     """Unit squares side by side, one per province, with the registry's names."""
-    from geo import regions
+    from geo.data import regions
     rows = []
     for i, code in enumerate(adcodes):
         p = regions.by_adcode()[code]

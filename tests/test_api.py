@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import geo
-from geo import views
+from geo.analysis import views
 from tests.helpers import bundle
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -51,7 +51,7 @@ def test_a_view_registered_in_one_place_is_computed_drawn_and_exported(monkeypat
 
 
 def test_a_rule_registered_in_one_place_is_offered_and_used(monkeypatch):
-    from geo import targets
+    from geo.analysis import targets
 
     def flat(metric, all_targets, observations, when):
         return pd.DataFrame({"adcode": list(when.index), "target": 50.0,

@@ -9,7 +9,7 @@ import pytest
 from branca.element import CssLink
 from folium.plugins import FastMarkerCluster, Fullscreen, MarkerCluster
 
-from geo import assets
+from geo.output import assets
 
 # Every script or stylesheet the page would load, from its tags.
 ASSET_TAG = re.compile(r'<script[^>]*\bsrc="([^"]*)"|<link[^>]*\bhref="([^"]*)"')
@@ -93,7 +93,7 @@ def test_st_folium_sends_only_local_links():
         from folium.plugins import MarkerCluster
         from streamlit_folium import st_folium
 
-        from geo import assets
+        from geo.output import assets
         m = folium.Map(location=[35, 105], zoom_start=4, tiles=None)
         folium.GeoJson({"type": "FeatureCollection", "features": []}).add_to(m)
         MarkerCluster().add_to(m)

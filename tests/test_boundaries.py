@@ -3,7 +3,7 @@ import json
 
 import shapely
 
-from geo import boundaries, regions
+from geo.data import boundaries, regions
 
 
 def test_full_province_layer_has_all_34_units_keyed_by_string_adcode():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import cache
+from geo.data import cache
 
 ROOT = Path(__file__).resolve().parent.parent
 

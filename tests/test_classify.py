@@ -1,7 +1,7 @@
 """Classes that respect the data: known answers for ties, whole numbers, few values, diverging."""
 import pytest
 
-from geo.classify import NO_DATA_COLOUR, SHORTFALL, SURPLUS, classify
+from geo.output.classify import NO_DATA_COLOUR, SHORTFALL, SURPLUS, classify
 
 
 def labels(c, fmt=lambda v: f"{v:,.0f}"):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import regions
-from geo.observations import latest_at, load_observations
+from geo.data import regions
+from geo.data.observations import latest_at, load_observations
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -201,7 +201,7 @@ def _targets():
 
 
 def test_targets_live_in_data_and_seeds_holds_inputs_only():
-    from geo import targets
+    from geo.analysis import targets
 
     assert targets.TARGETS_CSV == DATA / "targets.csv"
     assert sorted(p.name for p in (ROOT / "seeds").iterdir()) == ["README.md", "seed_2025_work_conference.txt"]

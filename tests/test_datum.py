@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from geo import datum
 from geo.errors import InputError
+from geo.spatial import datum
 
 M_PER_DEG = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
 

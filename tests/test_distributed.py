@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import distributed, points, pointsets
 from geo.errors import InputError
+from geo.spatial import distributed, points, pointsets
 
 pytest.importorskip("distributed")
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,9 @@ import pytest
 import shapely
 
 import geo
-from geo import boundaries, drilldown
-from geo.render import map_features
+from geo.analysis import drilldown
+from geo.data import boundaries
+from geo.output.render import map_features
 
 GUANGDONG, GUANGZHOU = "440000", "440100"
 LATE = "2026-06-30"  # after every facility's as-of date, so every count is shown

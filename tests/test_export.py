@@ -10,8 +10,8 @@ import shapely
 from shapely.geometry import Polygon
 
 import geo
-from geo.export import to_csv, to_geojson
 from geo.files import frame_to_csv, neutralise_formula
+from geo.output.export import to_csv, to_geojson
 from tests.helpers import boundaries, bundle, observations
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import facilities, sites
+from geo.data import facilities
 from geo.errors import DataError
+from geo.spatial import sites
 
 ROOT = Path(__file__).resolve().parent.parent
 

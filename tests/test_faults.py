@@ -20,7 +20,9 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo import boundaries, cache, config, join
+from geo import config
+from geo.data import boundaries, cache
+from geo.spatial import join
 
 ROOT = Path(__file__).resolve().parent.parent
 DISPLAY = f"province_display_v{boundaries._FORMAT}.parquet"

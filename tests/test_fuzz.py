@@ -15,7 +15,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo import regions
+from geo.data import regions
 from geo.errors import InputError
 from geo.ingest import Limits, ingest_counts, read_points, read_table
 

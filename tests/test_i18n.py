@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 import geo
-from geo.export import EXPORT_COLUMNS, column_descriptions
 from geo.i18n import LANGUAGES, MESSAGES, Text, in_language
+from geo.output.export import EXPORT_COLUMNS, column_descriptions
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 

@@ -708,7 +708,7 @@ def test_a_property_longer_than_a_cell_can_hold_makes_the_feature_unplaced():
 
 
 def test_suggestions_are_computed_once_per_distinct_name_and_capped(monkeypatch):
-    from geo import regions
+    from geo.data import regions
     calls = []
     real = regions.suggest
     monkeypatch.setattr(regions, "suggest", lambda text, *a, **k: calls.append(text) or real(text, *a, **k))

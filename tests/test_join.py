@@ -5,7 +5,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from geo import boundaries, join
+from geo.data import boundaries
+from geo.spatial import join
 
 
 def frame(areas):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.numbers import count_problem, parse_number, unit_multiplier
+from geo.ingest.numbers import count_problem, parse_number, unit_multiplier
 
 
 @pytest.mark.parametrize("text, value", [
@@ -133,7 +133,7 @@ def test_footnote_marks_superscripts_and_circled_digits_are_flagged_not_read_as_
 
 
 def test_clean_text_keeps_footnote_marks_but_still_folds_full_width_digits():
-    from geo.regions import clean_text
+    from geo.data.regions import clean_text
     assert clean_text("１２３４¹") == "1234¹"
     assert clean_text("北京①") == "北京①"
     assert clean_text("2024⑵") == "2024⑵"

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
+from geo.data.observations import latest_at, period_end, validate
 from geo.errors import DataError
-from geo.observations import latest_at, period_end, validate
 from tests.helpers import observations
 
 

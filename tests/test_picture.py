@@ -12,13 +12,14 @@ from PIL import Image
 from pyproj import Transformer
 
 import geo
-from geo import boundaries, picture, regions
 from geo.__main__ import main
-from geo.classify import NO_DATA_LABEL
-from geo.metrics import METRICS, Metric
-from geo.render import map_features
-from geo.targets import RULES
-from geo.views import VIEWS
+from geo.analysis.targets import RULES
+from geo.analysis.views import VIEWS
+from geo.data import boundaries, regions
+from geo.data.metrics import METRICS, Metric
+from geo.output import picture
+from geo.output.classify import NO_DATA_LABEL
+from geo.output.render import map_features
 from tests.helpers import bundle, observations
 
 ALBERS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"

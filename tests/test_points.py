@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo import join, points
 from geo.errors import InputError
+from geo.spatial import join, points
 
 
 @pytest.fixture(autouse=True)

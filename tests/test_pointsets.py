@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from geo import points, pointsets
 from geo.__main__ import main
 from geo.errors import InputError
 from geo.files import frame_to_csv
+from geo.spatial import points, pointsets
 
 # Every kind of row: a title, a multi-line quoted cell, a blank line, a formula-like cell, a
 # short row, a ragged row, a point at sea, no coordinates, a swapped row, footnotes.

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import regions
-from geo.regions import ProvinceNotFound, resolve_province
+from geo.data import regions
+from geo.data.regions import ProvinceNotFound, resolve_province
 
 
 @pytest.mark.parametrize("text, adcode", [

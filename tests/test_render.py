@@ -5,9 +5,9 @@ import re
 import pandas as pd
 
 import geo
-from geo import picture
-from geo.classify import NO_DATA_COLOUR, classify
-from geo.render import MAP_PROPERTIES, escape, map_features, tooltip_html
+from geo.output import picture
+from geo.output.classify import NO_DATA_COLOUR, classify
+from geo.output.render import MAP_PROPERTIES, escape, map_features, tooltip_html
 from tests.helpers import boundaries, bundle, observations
 
 PAYLOAD = "<img src=x onerror=alert(1)>{{ 7*7 }}{% if 1 %}X{% endif %}{# c #}${1+1}`\\"

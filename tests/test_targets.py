@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from geo import targets as t
+from geo.analysis import targets as t
 from tests.helpers import observations, targets
 
 POP = [("110000", "population", 2000, "2024-12-31"), ("120000", "population", 6000, "2024-12-31"),

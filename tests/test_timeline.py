@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import geo
-from geo import timeline
-from geo.trajectories import trajectory
+from geo.analysis import timeline
+from geo.analysis.trajectories import trajectory
 
 
 def series(rows):

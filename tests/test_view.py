@@ -5,7 +5,7 @@ import math
 import pytest
 
 import geo
-from geo.views import select, sum_over_provinces
+from geo.analysis.views import select, sum_over_provinces
 from tests.helpers import bundle
 
 OBS = [("110000", "bs5g", 100, "2024-06-30"), ("120000", "bs5g", 40, "2020-12-31"),

@@ -12,14 +12,14 @@ from .decoding import ENCODING_LABELS, Limits, decode_text
 from .header import RawTable, read_table
 from .points import POINT_COLUMNS, read_points
 from .tables import (
-                     REPORT_COLUMNS,
-                     STATUSES,
-                     IngestResult,
-                     ingest_counts,
-                     ingest_targets,
-                     parse_as_of,
-                     parse_target_year,
-                     summary,
+           REPORT_COLUMNS,
+           STATUSES,
+           IngestResult,
+           ingest_counts,
+           ingest_targets,
+           parse_as_of,
+           parse_target_year,
+           summary,
 )
 
 __all__ = ["ENCODING_LABELS", "POINT_COLUMNS", "REPORT_COLUMNS", "ROLES", "STATUSES", "IngestResult",

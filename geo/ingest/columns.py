@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..regions import normalise_text
+from ..data.regions import normalise_text
 
 _SYNONYMS = {
     "name": ("省份", "省", "地区", "省份名称", "地区名称", "省区市", "省市", "省级行政区", "行政区",

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..data.regions import clean_text
 from ..errors import InputError
-from ..regions import clean_text
 from .columns import guess_columns
 from .decoding import Limits, csv_records, decode_text, sniff, sniff_delimiter
 from .xlsx import xlsx_records

@@ -13,21 +13,12 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .. import regions
+from ..data import regions
+from ..data.observations import period_end
+from ..data.regions import clean_text, normalise_text
 from ..errors import InputError
-from ..numbers import (
-    INVALID,
-    NO_DATA,
-    OK,
-    QUALIFIED,
-    UNIT_MULTIPLIERS,
-    count_problem,
-    parse_number,
-    unit_multiplier,
-)
-from ..observations import period_end
-from ..regions import clean_text, normalise_text
 from .header import RawTable
+from .numbers import INVALID, NO_DATA, OK, QUALIFIED, UNIT_MULTIPLIERS, count_problem, parse_number, unit_multiplier
 
 STATUSES = ("joined", "no_data", "unmatched", "aggregate_row", "invalid_value", "duplicate",
             "conflict", "skipped")

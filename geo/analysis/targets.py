@@ -22,11 +22,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..config import DATA_DIR
+from ..data.observations import population_for_year
+from ..errors import DataError, InputError
+from ..i18n import t
 from . import timeline
-from .config import DATA_DIR
-from .errors import DataError, InputError
-from .i18n import t
-from .observations import population_for_year
 
 TARGETS_CSV = DATA_DIR / "targets.csv"
 ALLOCATION_COLUMNS = ["adcode", "target", "target_at", "target_source", "rule"]
@@ -191,7 +191,7 @@ def allocate(rule: str, metric: str, targets: pd.DataFrame, observations: pd.Dat
     if rule not in RULES:
         raise InputError(f"unknown rule {rule!r}", expected=f"one of {', '.join(RULES)}")
     if not isinstance(when, pd.Series):
-        from .regions import provinces
+        from ..data.regions import provinces
         when = pd.Series(pd.Timestamp(when), index=[p.adcode for p in provinces() if p.region])
     return RULES[rule].allocate(metric, targets, observations, pd.to_datetime(when))
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import CHINA_LAT, CHINA_LON, DATA_DIR
+from ..errors import DataError
 from . import regions
-from .config import CHINA_LAT, CHINA_LON, DATA_DIR
-from .errors import DataError
 from .observations import AS_OF_FORMAT, period_end
 
 FACILITIES_CSV = DATA_DIR / "facilities.csv"

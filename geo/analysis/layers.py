@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import files, ingest, points
-from .errors import InputError
-from .i18n import Text
-from .ingest import RawTable
-from .metrics import Metric
-from .observations import from_counts
+from .. import files, ingest
+from ..data.metrics import Metric
+from ..data.observations import from_counts
+from ..errors import InputError
+from ..i18n import Text
+from ..ingest import RawTable
+from ..spatial import points
 
 DEFAULT_LAYER_KEY = "upload"
 

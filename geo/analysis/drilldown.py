@@ -33,10 +33,11 @@ from dataclasses import replace
 import geopandas as gpd
 import pandas as pd
 
-from . import boundaries, cache, facilities, join, regions, sites
-from .errors import InputError
-from .i18n import Text
-from .observations import from_counts, period_end
+from ..data import boundaries, cache, facilities, regions
+from ..data.observations import from_counts, period_end
+from ..errors import InputError
+from ..i18n import Text
+from ..spatial import join, sites
 from .views import ViewResult, ViewSpec, build_view
 
 LEVELS = ("prefecture", "county")

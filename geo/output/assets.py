@@ -29,8 +29,8 @@ from branca.element import CssLink, Figure, JavascriptLink, MacroElement
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
-from .config import VENDOR_DIR
-from .errors import AssetError
+from ..config import VENDOR_DIR
+from ..errors import AssetError
 
 # The URL of VENDOR_DIR as seen from inside st_folium's component iframe. Streamlit serves
 # ./static/ at <server>/app/static/ (server.enableStaticServing); the iframe's document is

@@ -53,9 +53,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import boundaries, cache
+from ..data import boundaries, cache
+from ..files import atomic_write
 from . import datum as datum_mod
-from .files import atomic_write
 
 LEVELS = tuple(boundaries.LEVELS)
 DEFAULT_CELL_SIZE = 1 / 64  # degrees; a power of two keeps every cell edge exact in binary

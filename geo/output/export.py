@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .datum import from_gcj02
-from .files import frame_to_csv, write_output
-from .i18n import in_language
-from .timeline import PATH_METHOD
-from .views import ViewResult
+from ..analysis.timeline import PATH_METHOD
+from ..analysis.views import ViewResult
+from ..files import frame_to_csv, write_output
+from ..i18n import in_language
+from ..spatial.datum import from_gcj02
 
 # The table columns, in order; the GeoJSON properties are the same plus the view's metadata.
 EXPORT_COLUMNS = ["adcode", "name_zh", "name_en", "region", "metric", "view", "value", "unit",
@@ -84,7 +84,7 @@ def _to_wgs84(geometry):
 
 def column_descriptions(lang: str = "en") -> dict[str, str]:
     """What each column of the downloads holds, in `lang` (from the message catalogue)."""
-    from .i18n import t
+    from ..i18n import t
     return {column: t(f"column.{column}", lang) for column in EXPORT_COLUMNS}
 
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .observations import period_end, population_for_year
-from .regions import NATIONAL_ADCODE
+from ..data.observations import period_end, population_for_year
+from ..data.regions import NATIONAL_ADCODE
 
 PATH_METHOD = "linear between dated targets (none before the first; the last holds after it)"
 OWN_TREND = "own_trend"

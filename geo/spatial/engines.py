@@ -6,9 +6,9 @@ here, in one place, so the command line, the app and a notebook cannot choose di
 """
 from __future__ import annotations
 
+from ..errors import InputError
+from ..ingest.stream import CHUNK_ROWS
 from . import pointsets
-from .errors import InputError
-from .ingest.stream import CHUNK_ROWS
 
 
 def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = "province",
@@ -25,7 +25,7 @@ def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = 
     options = dict(lon_col=lon_col, lat_col=lat_col, datum=datum, level=level, fix_swapped=fix_swapped,
                    assignments=assignments, max_bytes=max_bytes, max_rows=max_rows, chunk_rows=chunk_rows)
     if engine == "dask":
-        from . import distributed  # imports dask: only when asked for
+        from . import distributed
         return distributed.join_points(source, **options, **cluster)
     if engine != "local" or cluster:
         raise InputError(f"engine {engine!r} with {sorted(cluster) or 'no cluster options'}",

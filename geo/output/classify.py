@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .i18n import t
+from ..i18n import t
 
 # name -> (label, mapclassify classifier). mapclassify is imported when a map is classified
 # (it brings scipy and scikit-learn: over a second), not by a command that only lists schemes.

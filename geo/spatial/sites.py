@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .facilities import KINDS, count_joined
+from ..data.facilities import KINDS, count_joined
 from .join import assign_points
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .i18n import Text, t
+from ..i18n import Text, t
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 

@@ -34,9 +34,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import boundaries, join, pointsets
-from .errors import GeoError, InputError
-from .ingest.stream import CHUNK_ROWS, PARTITION_ROWS, Piece, dataset_files, pieces
+from ..data import boundaries
+from ..errors import GeoError, InputError
+from ..ingest.stream import CHUNK_ROWS, PARTITION_ROWS, Piece, dataset_files, pieces
+from . import join, pointsets
 from .points import _place, area_counts, swap_tally
 
 SCHEDULER_ENV = "ROLLOUT_DASK_SCHEDULER"

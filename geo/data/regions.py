@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .config import DATA_DIR
-from .errors import InputError
+from ..config import DATA_DIR
+from ..errors import InputError
 
 PROVINCES_CSV = DATA_DIR / "provinces.csv"
 NATIONAL_ADCODE = "100000"

@@ -24,9 +24,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from ..config import ADMIN_LEVELS, cache_root
+from ..errors import DataError
 from . import cache, regions
-from .config import ADMIN_LEVELS, cache_root
-from .errors import DataError
 
 LEVELS = ADMIN_LEVELS
 DATUM = "gcj02"  # AMap-derived boundaries

@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
+from ..files import check_output, frame_to_csv
+from ..ingest.stream import CHUNK_ROWS, PARTITION_ROWS, Piece, dataset_files, pieces, read_piece
 from . import datum as datum_mod
 from . import join
-from .errors import InputError
-from .files import check_output, frame_to_csv
-from .ingest.stream import CHUNK_ROWS, PARTITION_ROWS, Piece, dataset_files, pieces, read_piece
 from .points import _place, area_counts, is_file_swapped
 
 EXAMPLES = 20  # lines kept per status for the summary

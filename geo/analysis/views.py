@@ -25,13 +25,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import config, timeline
+from .. import config
+from ..data.metrics import Metric
+from ..data.observations import latest_at, population_for_year, source_text
+from ..data.regions import NATIONAL_ADCODE, REGIONS, by_adcode, resolve_province
+from ..errors import InputError
+from ..i18n import Text, t
 from . import targets as targets_mod
-from .errors import InputError
-from .i18n import Text, t
-from .metrics import Metric
-from .observations import latest_at, population_for_year, source_text
-from .regions import NATIONAL_ADCODE, REGIONS, by_adcode, resolve_province
+from . import timeline
 
 
 def _plain_number(value: float) -> str:

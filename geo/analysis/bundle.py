@@ -15,10 +15,11 @@ from typing import Mapping
 import geopandas as gpd
 import pandas as pd
 
-from . import boundaries, facilities, observations, targets
-from .errors import InputError
+from ..data import boundaries, facilities, observations
+from ..data.metrics import METRICS, Metric
+from ..errors import InputError
+from . import targets
 from .layers import Layer
-from .metrics import METRICS, Metric
 from .views import ViewResult, ViewSpec, build_view, views_for
 
 
@@ -59,7 +60,7 @@ class Bundle:
     def joined_provinces(self) -> pd.Series:
         """Which province each facility site lies in: joined once, when a facility metric is first
         asked for (a command that maps 5G alone never loads the join index)."""
-        from . import sites  # the join index loads only when a facility metric is asked for
+        from ..spatial import sites
         return sites.joined_provinces(self.facilities)
 
     def views(self, metric: str) -> list[str]:

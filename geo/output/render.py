@@ -18,11 +18,11 @@ import shapely.geometry
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from . import config
+from .. import config
+from ..analysis.views import ViewResult, figure_text, format_value, is_missing
+from ..data.metrics import METRICS
+from ..i18n import DEFAULT_LANGUAGE, label, t
 from .classify import NO_DATA_COLOUR, Classification, classify
-from .i18n import DEFAULT_LANGUAGE, label, t
-from .metrics import METRICS
-from .views import ViewResult, figure_text, format_value, is_missing
 
 MAP_PROPERTIES = ("adcode", "fill", "tooltip")  # the allow-list: nothing else reaches the browser
 _UNSAFE = {ord("{"): "&#123;", ord("}"): "&#125;", ord("$"): "&#36;", ord("`"): "&#96;",
@@ -378,7 +378,7 @@ def map_layers(result: ViewResult, classification: Classification, *, lang: str 
     provinces.add_child(FitSelection(key, bounds))
     layers = [provinces]
     if points is not None and len(points):
-        from .drilldown import points_inside
+        from ..analysis.drilldown import points_inside
         layers.append(point_layer(points_inside(result, points),
                                   label("metric", result.metric.key, lang, result.metric.label)))
     elif result.facilities is not None and len(result.facilities) and result.metric.facility_kinds:
@@ -506,7 +506,7 @@ def facility_layers(facilities: pd.DataFrame, *, kinds=(), as_of: str | None = N
                     lang: str = DEFAULT_LANGUAGE) -> list[folium.FeatureGroup]:
     """A clustered point layer per facility kind in `kinds`: the located facilities that count at
     `as_of` (designated or operating by then)."""
-    from .observations import period_end
+    from ..data.observations import period_end
     located = facilities[pd.to_numeric(facilities["lon"], errors="coerce").notna()]
     if as_of is not None and "counts_from" in located:
         date = pd.Timestamp(as_of)

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .regions import clean_text, number_mark
+from ..data.regions import clean_text, number_mark
 
 OK, NO_DATA, QUALIFIED, INVALID = "ok", "no_data", "qualified", "invalid_value"
 

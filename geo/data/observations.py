@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import DATA_DIR
-from .errors import DataError
+from ..config import DATA_DIR
+from ..errors import DataError
 
 OBSERVATIONS_CSV = DATA_DIR / "observations.csv"
 REGIONAL_OBSERVATIONS_CSV = DATA_DIR / "regional_observations.csv"

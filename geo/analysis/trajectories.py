@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.observations import source_text
+from ..data.regions import NATIONAL_ADCODE, by_adcode
 from . import targets as targets_mod
 from . import timeline
-from .observations import source_text
-from .regions import NATIONAL_ADCODE, by_adcode
 
 COLUMNS = ["adcode", "name_en", "name_zh", "date", "kind", "value", "low", "high", "qualifier",
            "target", "rule", "method", "source"]
@@ -25,7 +25,7 @@ def trajectory(bundle, metric: str, *, rule: str | None = None, until: str | Non
     at each date by `rule` (the first rule available when None)."""
     m = bundle.metric(metric)
     if not m.dated_series:
-        from .errors import InputError
+        from ..errors import InputError
         raise InputError(f"{m.label} is counted from a registry at each date, not reported as a "
                          "dated series: it has no trajectory to project")
     available = bundle.rules(metric)

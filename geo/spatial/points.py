@@ -33,14 +33,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import CHINA_LAT, CHINA_LON
+from ..data.regions import clean_text
+from ..errors import InputError
+from ..files import read_input
+from ..ingest import Limits, read_points
+from ..ingest.numbers import MISSING_MARKERS
 from . import datum as datum_mod
 from . import join
-from .config import CHINA_LAT, CHINA_LON
-from .errors import InputError
-from .files import read_input
-from .ingest import Limits, read_points
-from .numbers import MISSING_MARKERS
-from .regions import clean_text
 
 STATUSES = ("ok", "outside", "missing_coordinates", "unparseable", "out_of_range", "swapped_lat_lon",
             "invalid_feature")
