@@ -1,4 +1,4 @@
-"""Benchmark of the point-in-polygon join (geo.join) against geopandas.sjoin, on the same data.
+"""Benchmark of the point-in-polygon join (geo.spatial.join) against geopandas.sjoin, on the same data.
 
     .venv/bin/python bench/bench_join.py [--n 4500000] [--gpd-levels province,prefecture,county]
 
@@ -134,7 +134,7 @@ def bench_level(level: str, n: int, datasets: dict, with_geopandas: bool) -> Non
           f"{index.nx}x{index.ny} cells of {index.cell:.5f} deg, {len(index.leaf_ptr) - 1} leaf "
           f"cells, {len(index.pieces)} clipped pieces, file {path.stat().st_size / 1e6:.1f} MB")
     # The areas the engine answers with: the raw boundaries (plus, at county level, the part of
-    # a prefecture that none of its counties covers; see geo.join).
+    # a prefecture that none of its counties covers; see geo.spatial.join).
     frame = join.level_frame(level) if with_geopandas else None
     for name, (lon, lat) in datasets.items():
         codes, times = timed(join.assign_points, lon, lat, level=level, repeat=3)

@@ -343,7 +343,7 @@ def regional_observations(facts: Path) -> pd.DataFrame:
 
 
 def _period_end(as_of: str) -> str:
-    """'2016' -> '2016-12-31', '2023-08' -> '2023-08-31' (as geo.observations.period_end)."""
+    """'2016' -> '2016-12-31', '2023-08' -> '2023-08-31' (as geo.data.observations.period_end)."""
     if len(as_of) == 4:
         return f"{as_of}-12-31"
     if len(as_of) == 7:
@@ -661,7 +661,7 @@ def main(facts: Path = SOURCES, out: Path = ROOT / "data") -> None:
     observations = pd.concat([five_g_observations(facts), population], ignore_index=True)
     observations = observations[OBSERVATION_COLUMNS].fillna("")
     # By metric, place and date; on one date a not_preferred row comes first, because the app
-    # keeps the last row of a date (geo.observations.latest_at). Then in the order read.
+    # keeps the last row of a date (geo.data.observations.latest_at). Then in the order read.
     observations["_date"] = observations["as_of"].map(_period_end)
     observations["_rank"] = observations["flags"].str.contains("not_preferred").map({True: 0, False: 1})
     observations = observations.sort_values(["metric", "adcode", "_date", "_rank"], kind="stable",

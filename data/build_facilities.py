@@ -28,7 +28,7 @@ A supercomputing centre's city may carry a parenthesis: 天津(滨海新区), �
 the coarser one; a part that is not an area (乌镇, 航天基地, 湖南大学) is reported.
 
 A data-centre cluster gets one row per start area (same facility_id, its own site_id); rows of
-one cluster that land in the same area are merged. geo.facilities counts a cluster once per
+one cluster that land in the same area are merged. geo.data.facilities counts a cluster once per
 province.
 
 Each facility counts from a date (`counts_from`), as the sources give it:
@@ -617,7 +617,7 @@ def rows(sites: list[Site], geometry: dict[str, dict]) -> tuple[pd.DataFrame, pd
 
 
 def disagreement_problems(facilities_csv: Path) -> pd.DataFrame:
-    """Sites whose spatial join lands outside the listed province (needs geo.join)."""
+    """Sites whose spatial join lands outside the listed province (needs geo.spatial.join)."""
     from geo.data import facilities
     from geo.spatial import sites
     found = sites.join_disagreements(facilities.load_facilities(facilities_csv))

@@ -113,7 +113,7 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    levels = tuple(config.ADMIN_LEVELS)  # geo.join.LEVELS without importing geopandas to parse
+    levels = tuple(config.ADMIN_LEVELS)  # geo.spatial.join.LEVELS without importing geopandas to parse
     p = _Parser(prog="python -m geo", description="The rollout mapper's command line.")
     p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)

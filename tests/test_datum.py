@@ -1,4 +1,4 @@
-"""geo.datum against conversion pairs published by well-known projects (not by this code)."""
+"""geo.spatial.datum against conversion pairs published by well-known projects (not by this code)."""
 import numpy as np
 import pytest
 

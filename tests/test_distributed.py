@@ -1,4 +1,4 @@
-"""geo.distributed: the dask engine gives the local engine's rows and counts, row for row.
+"""geo.spatial.distributed: the dask engine gives the local engine's rows and counts, row for row.
 
 A LocalCluster of threads (fast to start); the command-line test starts worker processes.
 """

@@ -1,4 +1,4 @@
-"""geo.join: synthetic polygons with hand-written answers, and one test on the real boundaries."""
+"""geo.spatial.join: synthetic polygons with hand-written answers, and one test on the real boundaries."""
 import geopandas as gpd
 import numpy as np
 import pytest

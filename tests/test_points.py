@@ -1,4 +1,4 @@
-"""geo.points: statuses, line numbers, swapped files, reading CSV files. Synthetic areas only."""
+"""geo.spatial.points: statuses, line numbers, swapped files, reading CSV files. Synthetic areas only."""
 import geopandas as gpd
 import pandas as pd
 import pytest

@@ -1,7 +1,7 @@
-"""geo.pointsets and geo.ingest.stream: datasets read in chunks give the rows of a file read whole.
+"""geo.spatial.pointsets and geo.ingest.stream: datasets read in chunks give the rows of a file read whole.
 
 Real boundaries at province level; expected areas are written by hand (city centres), and the
-chunked results are compared with geo.points.join_points_file, which reads the file at once.
+chunked results are compared with geo.spatial.points.join_points_file, which reads the file at once.
 """
 import csv
 import io

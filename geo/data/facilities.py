@@ -211,7 +211,7 @@ def count_joined(facilities: pd.DataFrame, joined: pd.Series, kinds=KINDS, areas
     """Count facilities per province from the provinces their sites were joined to.
 
     `areas`: count in these prefectures or counties instead (adcodes of the level `joined` holds,
-    as geo.drilldown does); their listed_not_located is NA, since a facility without a point is
+    as geo.analysis.drilldown does); their listed_not_located is NA, since a facility without a point is
     listed by province only.
 
     A facility counts once in each province where at least one of its sites lies: a data-centre

@@ -173,7 +173,7 @@ def _vendored_path(element, name: str, url: str) -> str:
     if name not in VENDORED:
         raise UnvendoredAsset(
             f"{type(element).__name__} needs {url!r} (resource {name!r}), which is not served "
-            f"locally; add it to static/vendor/ and geo.assets.VENDORED, or use another element")
+            f"locally; add it to static/vendor/ and geo.output.assets.VENDORED, or use another element")
     return VENDORED[name]
 
 

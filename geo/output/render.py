@@ -49,7 +49,7 @@ def _source_without_link(source: str) -> str:
     """A citation's publisher part as written, asides and relays included ("… via …": where the
     figure was read is part of its provenance; and a user's own wording is shown as given), without
     the title and the link (links live in the Sources tab). A printed picture, short of room,
-    names publishers only (geo.picture.publisher)."""
+    names publishers only (geo.output.picture.publisher)."""
     text = str(source or "").split(" (http")[0].split(" — ")[0].strip()
     return text if len(text) <= 90 else text[:89] + "…"
 

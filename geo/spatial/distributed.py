@@ -11,9 +11,9 @@ machine see.
 
 What it guarantees: each piece of the dataset (geo.ingest.stream: a text, .xlsx or GeoJSON file,
 or a run of Parquet row groups) is one task, which reads it in chunks and places every chunk with
-geo.pointsets.place_piece, the very code of the local engine, so every row gets the same line,
+geo.spatial.pointsets.place_piece, the very code of the local engine, so every row gets the same line,
 status, reason and area as on one machine, and counts are summed per area from the pieces'
-counts. The exact index is loaded once per worker process from its cache (geo.join.area_index:
+counts. The exact index is loaded once per worker process from its cache (geo.spatial.join.area_index:
 built there if missing), never shipped with a task. A task's memory is bounded by its chunk.
 A file swapped as a whole is placed again with its own tally, as in the local engine.
 
@@ -108,7 +108,7 @@ def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = 
                 workers: int | None = None, client=None, max_bytes: int | None = None,
                 max_rows: int | None = None, partition_rows: int = PARTITION_ROWS,
                 chunk_rows: int = CHUNK_ROWS) -> pointsets.Joined:
-    """geo.pointsets.join_points on a dask cluster (see the module doc): the same Joined.
+    """geo.spatial.pointsets.join_points on a dask cluster (see the module doc): the same Joined.
 
     `source`: a file, a directory or a glob of point files, or a dask DataFrame. `assignments`:
     a directory for GeoParquet parts (one CSV cannot be written from many workers), or None.

@@ -17,8 +17,8 @@ def join_points(source, *, lon_col: str, lat_col: str, datum: str, level: str = 
                 **cluster) -> pointsets.Joined:
     """Place every row of a dataset (a file, a directory or a glob) and count the rows per area.
 
-    `engine="local"` (geo.pointsets.join_points): on this machine, in chunks. `engine="dask"`
-    (geo.distributed.join_points): the same on a dask.distributed cluster (`cluster`: scheduler,
+    `engine="local"` (geo.spatial.pointsets.join_points): on this machine, in chunks. `engine="dask"`
+    (geo.spatial.distributed.join_points): the same on a dask.distributed cluster (`cluster`: scheduler,
     workers or client; the source may also be a dask DataFrame). Cluster options with the local
     engine are refused, not ignored.
     """

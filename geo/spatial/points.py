@@ -167,7 +167,7 @@ def place_points(frame: pd.DataFrame, *, lon_col: str, lat_col: str, datum: str,
 
     `file_tally` is (rows with numbers, rows that look swapped) over the whole file when `frame`
     is one chunk of it: it decides whether the file is swapped and is quoted in the reason, so a
-    file placed in chunks (geo.pointsets, geo.distributed) gets exactly the rows it would get
+    file placed in chunks (geo.spatial.pointsets, geo.spatial.distributed) gets exactly the rows it would get
     placed whole. None takes the tally of `frame` itself.
     """
     return _place(frame, lon_col=lon_col, lat_col=lat_col, datum=datum, level=level,

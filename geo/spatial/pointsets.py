@@ -5,7 +5,7 @@
 
 A dataset is one file, a directory or a glob of CSV, Parquet, GeoParquet, .xlsx or GeoJSON files
 (geo.ingest.stream). Each piece is read in chunks and every chunk is placed by
-geo.points.place_points, so a row gets exactly the status, reason and area it gets when its file
+geo.spatial.points.place_points, so a row gets exactly the status, reason and area it gets when its file
 is placed whole; memory is bounded by the chunk (`chunk_rows`), not by the data. Counts of `ok`
 points are summed per area; statuses are counted and the first lines of each are kept as
 examples. The assignments (every input row, as place_points returns it) are written as they are
@@ -16,8 +16,8 @@ all of its rows, and a chunk cannot know that: chunks are placed as if their fil
 swapped, each chunk reports its tally, and a file whose tally says swapped is placed again with
 it (so the reasons quote the file's own numbers). A swapped file is read twice; others once.
 
-This is the `local` engine; geo.distributed runs the same place_piece on a dask cluster, and
-geo.engines.join_points chooses between them.
+This is the `local` engine; geo.spatial.distributed runs the same place_piece on a dask cluster, and
+geo.spatial.engines.join_points chooses between them.
 """
 from __future__ import annotations
 
@@ -177,8 +177,8 @@ def swapped_files(results: list[PieceResult]) -> dict[str, tuple[int, int]]:
 def combine(results: list[PieceResult], level: str, files: list[str], tabulate=area_counts) -> Joined:
     """Sum the pieces' counts and statuses (in piece order, so the examples are the first lines).
 
-    `tabulate(counts, level)` makes the table of every area (geo.points.area_counts, which needs
-    the level's area names from the index; geo.distributed runs it on a worker that has it)."""
+    `tabulate(counts, level)` makes the table of every area (geo.spatial.points.area_counts, which needs
+    the level's area names from the index; geo.spatial.distributed runs it on a worker that has it)."""
     counts, statuses, examples = Counter(), Counter(), {}
     for r in results:
         counts.update(r.counts)

@@ -1,5 +1,5 @@
 """Which area each bundled facility site lies in: the spatial join of the facility registry
-(geo.facilities holds the registry and counts from the joined areas; the join is done here)."""
+(geo.data.facilities holds the registry and counts from the joined areas; the join is done here)."""
 from __future__ import annotations
 
 import pandas as pd
