@@ -57,7 +57,7 @@ UNITS = {"base_stations": "base stations", "per 10k people": "per 10k residents"
 # Rows the facts file under a 5G count that count a subset only (their note says SUBSET): kept
 # apart under their own metric, so they are never read as a province's total.
 SUBSETS = {
-    (SWEEP3_PROVINCES, 6): ("cumulative_5g_bs", "bs5g_outdoor"),  # Shanghai >83,000 outdoor, 2024-12
+    (SWEEP3_PROVINCES, 6): "bs5g_outdoor",  # Shanghai, more than 83,000 outdoor stations, 2024-12
 }
 
 # Rows of the facts left out of the tables, with the reason (checked: each must exist).
@@ -223,13 +223,10 @@ def first_five_g(facts: Path) -> list[dict]:
 def _sweep_metric(r: dict) -> str:
     """The app's metric of a sweep row; a subset count gets its own (SUBSETS), never bs5g."""
     key = (r["_file"], r["_line"])
-    if key in SUBSETS:
-        if SUBSETS[key][0] != r["metric"] or not r["note"].startswith("SUBSET"):
-            raise ValueError(f"{r['_file']} line {r['_line']} is not the subset SUBSETS names")
-        return SUBSETS[key][1]
-    if "SUBSET" in r["note"]:
-        raise ValueError(f"{r['_file']} line {r['_line']}: a subset not listed in SUBSETS")
-    return FIVE_G_METRICS[r["metric"]]
+    if ("SUBSET" in r["note"]) != (key in SUBSETS):
+        raise ValueError(f"{r['_file']} line {r['_line']}: a subset not listed in SUBSETS, or a "
+                         "row listed there that the facts do not mark SUBSET")
+    return SUBSETS.get(key, FIVE_G_METRICS[r["metric"]])
 
 
 def sweep_five_g(facts: Path) -> list[dict]:
@@ -546,7 +543,7 @@ SWEEP_AS_OF = {
     (SWEEP_TARGETS, 37): ("2020", NINGXIA_UNDATED),
     (SWEEP_TARGETS, 38): ("2020", NINGXIA_UNDATED),
     (SWEEP_TARGETS, 39): ("2020", NINGXIA_UNDATED),
-    (SWEEP3_TARGETS, 19): ("2020", NINGXIA_UNDATED),
+    (SWEEP3_TARGETS, 19): ("2020", NINGXIA_UNDATED),  # a repeat of sweep-39: cited in its note
     # The facts give no year and no reading of one: the page speaks of 2025 in the future tense
     # on a 23 February, so it is of 2025-02-23 at the latest. A bound, said so in the note.
     (SWEEP3_TARGETS, 9): ("2025-02-23", "source dated '2月23日', year not shown and not given by "
@@ -692,6 +689,7 @@ def sweep_targets(facts: Path, name: str) -> list[dict]:
 
 
 def _target_key(row: dict) -> tuple:
+    # A target without a number (the seed's "better layout") repeats nothing: its id keys it.
     return (row["adcode"], row["metric"], row["kind"], row["period_start"], row["target_date"],
             Decimal(row["target_value"]) if row["target_value"] else row["target_id"])
 
@@ -704,21 +702,21 @@ def merge_repeated_targets(held: list[dict], new: list[dict]) -> list[dict]:
     index = {_target_key(row): row for row in held}
     out = list(held)
     for row in new:
-        first = index.setdefault(_target_key(row), row)
-        if first is row:
+        kept = index.setdefault(_target_key(row), row)
+        if kept is row:
             out.append(row)
             continue
-        if first["qualifier"] != row["qualifier"]:
-            raise ValueError(f"{row['_read_at']} repeats {first['target_id']} with another qualifier")
-        also = ", ".join(p for p in (row["source_publisher"], f"'{row['document']}'", row["as_of"],
-                                     row["source_url"], f"({row['_read_at']})") if p)
-        if row["source_url"] == first["source_url"] and not first["quote"]:
-            first["quote"] = row["quote"]
-        elif row["quote"] != first["quote"]:
+        if kept["qualifier"] != row["qualifier"]:
+            raise ValueError(f"{row['_read_at']} repeats {kept['target_id']} with another qualifier")
+        also = (f"{row['source_publisher']}, '{row['document']}', {row['as_of']}, {row['source_url']} "
+                f"({row['_read_at']})")
+        if row["source_url"] == kept["source_url"] and not kept["quote"]:
+            kept["quote"] = row["quote"]
+        elif row["quote"] != kept["quote"]:
             also += f", quote: \"{row['quote']}\""
         if row["note"]:
             also += f" [its note: {row['note']}]"
-        first["note"] = "; ".join(filter(None, [first["note"], f"same target also reported by: {also}"]))
+        kept["note"] = "; ".join(filter(None, [kept["note"], f"same target also reported by: {also}"]))
     return out
 
 
