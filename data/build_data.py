@@ -37,17 +37,28 @@ FIVE_G_METRICS = {
     # 5G-A (5G-Advanced) sites are upgraded sites, not a count of 5G base stations.
     "5g_a_capable_bs": "bs5g_advanced_sites",
     "5g_a_sites": "bs5g_advanced_sites",
+    "5g_advanced_sites": "bs5g_advanced_sites",  # the third sweep's key
     # Counted differently from the totals: kept apart so they are never compared with them.
     "cumulative_5g_macro_bs": "bs5g_macro",
     "cumulative_5g_bs_physical": "bs5g_physical",
     "cumulative_5g_bs_logical": "bs5g_logical",
     # The national average a province's release implies (marked DERIVED by the facts).
     "per_10k_implied": "bs5g_per_10k_reported",
+    "per_10k_5g_bs": "bs5g_per_10k_reported",  # the third sweep's key
 }
 TARGET_METRICS = ("target_cumulative_5g_bs", "target_per_10k")
 SEED_DOC = "seeds/seed_2025_work_conference.txt"
 SWEEP_PROVINCES = "5g_by_province_observations_2026_sweep.csv"
 SWEEP_REGIONS = "5g_regional_national_2026_sweep.csv"
+SWEEP3_PROVINCES = "5g_by_province_2026_sweep3.csv"
+# Units as the third sweep spells them -> as the earlier files write them.
+UNITS = {"base_stations": "base stations", "per 10k people": "per 10k residents",
+         "stations_per_10k_residents": "per 10k residents"}
+# Rows the facts file under a 5G count that count a subset only (their note says SUBSET): kept
+# apart under their own metric, so they are never read as a province's total.
+SUBSETS = {
+    (SWEEP3_PROVINCES, 6): "bs5g_outdoor",  # Shanghai, more than 83,000 outdoor stations, 2024-12
+}
 
 # Rows of the facts left out of the tables, with the reason (checked: each must exist).
 LEFT_OUT = {
@@ -82,7 +93,7 @@ FLAG_MARKERS = (
     ("low_authority", re.compile(r"low-authority", re.IGNORECASE)),
     ("derived", re.compile(r"\bDERIVED\b")),
     ("conflict", re.compile(r"\bCONFLICT")),
-    ("date_uncertain", re.compile(r"DATE (UNRESOLVED|UNCERTAIN|CONFLICT)")),
+    ("date_uncertain", re.compile(r"DATE (UNRESOLVED|UNCERTAIN|CONFLICT)|DOUBTFUL-DATE")),
     ("secondary", re.compile(r"\bSECONDARY\b")),
     ("caveat", re.compile(r"\bCAVEAT\b")),
 )
@@ -209,14 +220,28 @@ def first_five_g(facts: Path) -> list[dict]:
     return rows
 
 
+def _sweep_metric(r: dict) -> str:
+    """The app's metric of a sweep row; a subset count gets its own (SUBSETS), never bs5g."""
+    key = (r["_file"], r["_line"])
+    if ("SUBSET" in r["note"]) != (key in SUBSETS):
+        raise ValueError(f"{r['_file']} line {r['_line']}: a subset not listed in SUBSETS, or a "
+                         "row listed there that the facts do not mark SUBSET")
+    return SUBSETS.get(key, FIVE_G_METRICS[r["metric"]])
+
+
 def sweep_five_g(facts: Path) -> list[dict]:
-    """The second sweep's provincial observations (with their own qualifier and quote)."""
-    raw = _check_left_out(resolve_same(read(facts, SWEEP_PROVINCES), ["source_publisher", "source_title"]))
-    return [_observation(
-        r, adcode=r["adcode"], metric=FIVE_G_METRICS[r["metric"]], value=r["value"], unit=r["unit"],
-        as_of=r["as_of"], qualifier=r["qualifier"], source_publisher=r["source_publisher"],
-        source_title=r["source_title"], source_date=r["source_date"], source_url=r["source_url"],
-        quote=r["quote"], note=r["note"]) for r in raw.to_dict("records")]
+    """The provincial observations of the second and third sweeps (with their own qualifier and
+    quote)."""
+    rows = []
+    for name in (SWEEP_PROVINCES, SWEEP3_PROVINCES):
+        raw = _check_left_out(resolve_same(read(facts, name), ["source_publisher", "source_title"]))
+        rows += [_observation(
+            r, adcode=r["adcode"], metric=_sweep_metric(r), value=r["value"],
+            unit=UNITS.get(r["unit"], r["unit"]), as_of=r["as_of"], qualifier=r["qualifier"],
+            source_publisher=r["source_publisher"], source_title=r["source_title"],
+            source_date=r["source_date"], source_url=r["source_url"], quote=r["quote"],
+            note=r["note"]) for r in raw.to_dict("records")]
+    return rows
 
 
 def national_five_g(facts: Path) -> list[dict]:
@@ -392,8 +417,11 @@ TARGET_KINDS = {  # facts metric -> (metric, kind, unit)
 }
 TARGET_QUALIFIERS = {MORE_THAN: "more than", EXACT: "", ABOUT: "about"}
 SWEEP_TARGETS = "targets_2026_sweep.csv"
+SWEEP3_TARGETS = "targets_2026_sweep3.csv"
+SWEEP_TARGET_IDS = {SWEEP_TARGETS: "sweep", SWEEP3_TARGETS: "sweep3"}  # file -> target_id prefix
 
-# Targets of the facts that are not put in targets.csv, with the reason (line of the file).
+# Targets of the facts that are not put in targets.csv, with the reason (line of the file, or
+# (file, line) for the sweeps).
 SEED_LEFT_OUT = {
     "industrial_value_added_growth_2024": "an expected result for 2024 ('expected to grow by about "
                                           "5.7%'), not a target",
@@ -403,12 +431,13 @@ PUBLISHED_LEFT_OUT = {
     10: "Shaoguan cluster standard racks: not a metric of the app",
 }
 SWEEP_LEFT_OUT = {
-    4: "5G factories: not a metric of the app",
-    6: "5G factories: not a metric of the app",
-    7: "5G+industrial-internet pilot cities: not a metric of the app",
-    16: "a yearly rate (10,000 new stations each year 2021-2023), not a target with one due date; "
-        "Shanghai's 77,000 by end-2023 is kept",
-    24: "target year not explicit in the excerpt, publication date not shown, low-authority repost",
+    (SWEEP_TARGETS, 4): "5G factories: not a metric of the app",
+    (SWEEP_TARGETS, 6): "5G factories: not a metric of the app",
+    (SWEEP_TARGETS, 7): "5G+industrial-internet pilot cities: not a metric of the app",
+    (SWEEP_TARGETS, 16): "a yearly rate (10,000 new stations each year 2021-2023), not a target "
+                         "with one due date; Shanghai's 77,000 by end-2023 is kept",
+    (SWEEP_TARGETS, 24): "target year not explicit in the excerpt, publication date not shown, "
+                         "low-authority repost",
 }
 # Sweep rows that repeat a target of targets_published.csv (same document, same address): the
 # published row is kept and takes the sweep's quote and note. sweep line -> published line.
@@ -482,6 +511,12 @@ DOCUMENTS = {
     "sweep-38": "宁夏回族自治区人民政府办公厅《关于促进5G网络建设发展的实施意见》",
     "sweep-39": "宁夏回族自治区人民政府办公厅《关于促进5G网络建设发展的实施意见》",
     "sweep-40": "新疆通信管理局 plan for 2020 (no document named; reported by chinaxinjiang.cn)",
+    "sweep3-7": "河南省发展改革委《河南省“十四五”新型基础设施建设规划》",
+    "sweep3-9": "Jiangxi's 14th Five-Year new-infrastructure planning (document not named; reported "
+                "by 江西省发改委 via ICC讯)",
+    "sweep3-12": "Shanghai's 14th Five-Year plan, set in 2021 (document not named; reported by Yicai "
+                 "Global)",
+    "sweep3-16": "重庆市通信管理局、重庆市发展改革委《重庆市信息通信行业发展规划(2021-2025年)》",
 }
 # When the document was issued, where the facts state it (else empty; `as_of` is then the
 # earliest date the target is known from).
@@ -498,13 +533,22 @@ ISSUED = {
     "sweep-23": "2025-06",        # facts: '扬帆齐鲁 2025-2027 was issued June 2025'
     "sweep-33": "2021",           # 川府发〔2021〕28号
     "sweep-35": "2019",           # '5G development plan (2019)'
+    "sweep3-12": "2021",          # 'the 14th five-year plan set in 2021'
+    "sweep3-16": "2021-08-19",    # the source's title: '...(2021-2025年)》今发布', dated 2021-08-19
 }
-# as_of of sweep targets whose source date is not a date (line -> as_of, why).
+# as_of of sweep targets whose source date is not a date ((file, line) -> as_of, why).
+NINGXIA_UNDATED = "source dated '1月17日', year not shown (2020 from context, per the facts)"
 SWEEP_AS_OF = {
-    36: ("2023", "source undated; the facts date the page c. 2023"),
-    37: ("2020", "source dated '1月17日', year not shown (2020 from context, per the facts)"),
-    38: ("2020", "source dated '1月17日', year not shown (2020 from context, per the facts)"),
-    39: ("2020", "source dated '1月17日', year not shown (2020 from context, per the facts)"),
+    (SWEEP_TARGETS, 36): ("2023", "source undated; the facts date the page c. 2023"),
+    (SWEEP_TARGETS, 37): ("2020", NINGXIA_UNDATED),
+    (SWEEP_TARGETS, 38): ("2020", NINGXIA_UNDATED),
+    (SWEEP_TARGETS, 39): ("2020", NINGXIA_UNDATED),
+    (SWEEP3_TARGETS, 19): ("2020", NINGXIA_UNDATED),  # a repeat of sweep-39: cited in its note
+    # The facts give no year and no reading of one: the page speaks of 2025 in the future tense
+    # on a 23 February, so it is of 2025-02-23 at the latest. A bound, said so in the note.
+    (SWEEP3_TARGETS, 9): ("2025-02-23", "source dated '2月23日', year not shown and not given by "
+                                        "the facts; as_of is the latest date the page can have (it "
+                                        "speaks of 2025 in the future tense), not its date"),
 }
 
 
@@ -610,42 +654,76 @@ def provincial_targets(facts: Path) -> list[dict]:
     return rows
 
 
-def sweep_targets(facts: Path) -> list[dict]:
-    raw = resolve_same(read(facts, SWEEP_TARGETS), ["source_publisher", "source_title", "source_date"])
+def sweep_targets(facts: Path, name: str) -> list[dict]:
+    raw = resolve_same(read(facts, name), ["source_publisher", "source_title", "source_date"])
     rows = []
     for r in raw.to_dict("records"):
         line = r["_line"]
-        if line in SWEEP_LEFT_OUT or line in SWEEP_SAME_AS_PUBLISHED:
+        if (name, line) in SWEEP_LEFT_OUT or (name == SWEEP_TARGETS and line in SWEEP_SAME_AS_PUBLISHED):
             continue
         metric, kind, unit = TARGET_KINDS[r["metric"]]
         due = r["as_of"]
         span = re.fullmatch(r"(\d{4})-(\d{4})", due)  # '2021-2023': added over three years
         year = span.group(2) if span else due[:4]
         if not re.fullmatch(r"\d{4}(-12-31)?", due) and not span:
-            raise ValueError(f"{SWEEP_TARGETS} line {line}: due date {due!r} not understood")
+            raise ValueError(f"{name} line {line}: due date {due!r} not understood")
         period_start = ""
         if metric == "bs5g_new_in_period":
             period_start = f"{span.group(1) if span else year}-01-01"
         note = r["note"]
         as_of = r["source_date"]
-        if line in SWEEP_AS_OF:
-            as_of, why = SWEEP_AS_OF[line]
+        if (name, line) in SWEEP_AS_OF:
+            as_of, why = SWEEP_AS_OF[(name, line)]
             note = "; ".join(filter(None, [note, why]))
         elif not AS_OF.fullmatch(as_of):
-            raise ValueError(f"{SWEEP_TARGETS} line {line}: source date {as_of!r} is not a date")
+            raise ValueError(f"{name} line {line}: source date {as_of!r} is not a date")
         adcode = NATIONAL if r["adcode"] == "000000" else r["adcode"]
         rows.append(_target(
-            target_id=f"sweep-{line}", scope="national" if adcode == NATIONAL else "province",
+            target_id=f"{SWEEP_TARGET_IDS[name]}-{line}", scope="national" if adcode == NATIONAL else "province",
             adcode=adcode, metric=metric, kind=kind, target_value=r["value"], unit=unit,
             target_year=year, target_date=f"{year}-12-31", period_start=period_start,
             qualifier=TARGET_QUALIFIERS[r["qualifier"]], document=r["source_title"],
             source_publisher=r["source_publisher"], source_url=r["source_url"], as_of=as_of,
-            quote=r["quote"], note=note))
+            quote=r["quote"], note=note, _read_at=f"{name} line {line}"))
     return rows
 
 
+def _target_key(row: dict) -> tuple:
+    # A target without a number (the seed's "better layout") repeats nothing: its id keys it.
+    return (row["adcode"], row["metric"], row["kind"], row["period_start"], row["target_date"],
+            Decimal(row["target_value"]) if row["target_value"] else row["target_id"])
+
+
+def merge_repeated_targets(held: list[dict], new: list[dict]) -> list[dict]:
+    """One row per target: a row of `new` that repeats a held target (same place, metric, kind,
+    value, period and due date) is merged into it. The held row stays, with its id and citation;
+    its note names the repeat's source, quote and note. Read at the same address, the held row
+    takes the repeat's quote when it has none."""
+    index = {_target_key(row): row for row in held}
+    out = list(held)
+    for row in new:
+        kept = index.setdefault(_target_key(row), row)
+        if kept is row:
+            out.append(row)
+            continue
+        if kept["qualifier"] != row["qualifier"]:
+            raise ValueError(f"{row['_read_at']} repeats {kept['target_id']} with another qualifier")
+        also = (f"{row['source_publisher']}, '{row['document']}', {row['as_of']}, {row['source_url']} "
+                f"({row['_read_at']})")
+        if row["source_url"] == kept["source_url"] and not kept["quote"]:
+            kept["quote"] = row["quote"]
+        elif row["quote"] != kept["quote"]:
+            also += f", quote: \"{row['quote']}\""
+        if row["note"]:
+            also += f" [its note: {row['note']}]"
+        kept["note"] = "; ".join(filter(None, [kept["note"], f"same target also reported by: {also}"]))
+    return out
+
+
 def targets_table(facts: Path) -> pd.DataFrame:
-    rows = seed_targets(facts) + published_targets(facts) + provincial_targets(facts) + sweep_targets(facts)
+    rows = (seed_targets(facts) + published_targets(facts) + provincial_targets(facts)
+            + sweep_targets(facts, SWEEP_TARGETS))
+    rows = merge_repeated_targets(rows, sweep_targets(facts, SWEEP3_TARGETS))
     missing = [r["target_id"] for r in rows if not r["target_id"].startswith(("seed-", "published-"))
                and r["target_id"] not in DOCUMENTS]
     if missing:

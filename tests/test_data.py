@@ -180,6 +180,59 @@ def test_a_figure_without_an_as_of_is_left_out():
     assert "26500" not in set(liaoning["value"])
 
 
+def test_shanghai_outdoor_stations_are_a_subset_kept_apart_not_a_5g_count():
+    obs = _obs()
+    assert "83000" not in set(_rows(obs, "310000", "bs5g")["value"])
+    outdoor = _rows(obs, "310000", "bs5g_outdoor")
+    assert outdoor[["value", "qualifier", "as_of"]].values.tolist() == [["83000", ">", "2024-12-12"]]
+    assert "yicaiglobal.com" in outdoor["source_url"].iloc[0]
+    assert outdoor["flags"].iloc[0] == "date_uncertain"  # DOUBTFUL-DATE: the year is deduced
+    # The map's newest Shanghai count stays the total of 2024-02 (read 2024-03-29).
+    shanghai = latest_at(load_observations(), "bs5g", "2025-12-31").set_index("adcode").loc["310000"]
+    assert (shanghai["value"], shanghai["as_of"]) == (92000, "2024-03-29")
+
+
+def test_a_subset_the_build_is_not_told_of_stops_it(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for path in SOURCES.iterdir():
+        (sources / path.name).write_bytes(path.read_bytes())
+    with open(sources / "5g_by_province_2026_sweep3.csv", "a", encoding="utf-8") as f:
+        f.write('320000,江苏,cumulative_5g_bs,1000,base_stations,2025-01-01,=,pub,title,2025-01-01,'
+                'http://example.org,quote,SUBSET: indoor only\n')
+    done = subprocess.run([sys.executable, "data/build_data.py", "--sources", str(sources),
+                           "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode != 0 and "a subset not listed in SUBSETS" in done.stderr
+
+
+def test_5g_a_sites_are_never_under_bs5g():
+    obs = _obs()
+    advanced = obs[obs["metric"] == "bs5g_advanced_sites"]
+    assert sorted(zip(advanced["adcode"], advanced["value"], advanced["qualifier"])) == [
+        ("310000", "10000", ">"), ("320000", "39000", "="), ("420000", "43000", ">"),
+        ("450000", "3400", ">"), ("630000", "545", "=")]
+    bs5g = obs[obs["metric"] == "bs5g"]
+    for adcode, value in zip(advanced["adcode"], advanced["value"]):
+        assert value not in set(bs5g.loc[bs5g["adcode"] == adcode, "value"]), adcode
+
+
+def test_third_sweep_per_10k_figures():
+    obs = _obs()
+    shanghai = _rows(obs, "310000", "bs5g_per_10k_reported", "2024-12-12")
+    assert shanghai[["value", "qualifier", "flags"]].values.tolist() == [["38", ">", "date_uncertain"]]
+    assert "just over 38 5G base stations per 10,000 residents" in shanghai["quote"].iloc[0]
+    # Same-date repeats of figures already held: one row each, naming the other source.
+    for adcode, as_of, value in (("140000", "2023-12-31", "26.7"), ("360000", "2022-09-30", "13.5"),
+                                 ("430000", "2023-07-31", "18"), ("210000", "2025-11-21", "36.5")):
+        rows = _rows(obs, adcode, "bs5g_per_10k_reported", as_of)
+        assert rows["value"].tolist() == [value], adcode
+        assert "same figure also reported by" in rows["note"].iloc[0], adcode
+    for adcode, value in (("320000", "39000"), ("450000", "3400"), ("630000", "545")):
+        rows = _rows(obs, adcode, "bs5g_advanced_sites")
+        assert rows["value"].tolist() == [value] and "same figure also reported by" in rows["note"].iloc[0]
+
+
 def test_regional_splits_are_their_own_table():
     regional = pd.read_csv(DATA / "regional_observations.csv", dtype=str, keep_default_na=False)
     assert set(regional["region"]) == {"East", "Central", "West", "Northeast", "Beijing-Tianjin-Hebei",
@@ -260,7 +313,60 @@ def test_an_expected_result_and_metrics_the_app_lacks_are_not_targets():
     assert "1000" not in set(tg["target_value"])
     assert set(tg["metric"]) == {"bs5g", "bs5g_new_in_period", "digital_parks", "high_tech_zones",
                                  "computing_centres"}
-    assert len(tg) == 57 and tg["target_id"].is_unique
+    assert len(tg) == 61 and tg["target_id"].is_unique  # 57 to the second sweep, 4 new in the third
+
+
+def test_provincial_targets_of_the_third_sweep_with_their_citations():
+    tg = _targets()
+
+    def find(adcode, kind, value):
+        rows = tg[(tg["adcode"] == adcode) & (tg["kind"] == kind) & (tg["target_value"] == value)]
+        assert len(rows) == 1, (adcode, value)
+        return rows.iloc[0]
+
+    shanghai = find("310000", "count", "70000")
+    assert (shanghai["target_date"], shanghai["issued"], shanghai["as_of"]) == ("2025-12-31", "2021", "2024-12-13")
+    assert "yicaiglobal.com" in shanghai["source_url"] and "70,000 5G base stations" in shanghai["quote"]
+    henan = find("410000", "count", "200000")
+    assert henan["target_date"] == "2025-12-31" and "big5.cri.cn" in henan["source_url"]
+    assert "河南省“十四五”新型基础设施建设规划" in henan["document"] and "20萬個" in henan["quote"]
+    jiangxi = find("360000", "count", "70000")
+    assert jiangxi["target_date"] == "2025-12-31" and "3xchallenge.com" in jiangxi["source_url"]
+    # Its page has no year: as_of is a bound, and the note says so.
+    assert jiangxi["as_of"] == "2025-02-23" and "not its date" in jiangxi["note"]
+    chongqing = find("500000", "per_10k_people", "47.8")
+    assert (chongqing["metric"], chongqing["target_date"]) == ("bs5g", "2025-12-31")
+    assert "cyjjw.net" in chongqing["source_url"] and "万人拥有5G基站47.8个" in chongqing["quote"]
+
+
+def test_a_repeated_target_is_one_row_naming_every_source():
+    tg = _targets()
+    province = tg[tg["scope"] == "province"]
+    assert not province.duplicated(["adcode", "metric", "kind", "target_value", "period_start",
+                                    "target_date"]).any()
+    liaoning = province[(province["adcode"] == "210000") & (province["target_value"] == "140000")]
+    assert liaoning["target_id"].tolist() == ["sweep-14"]
+    assert "lnafzz.com" in liaoning["note"].iloc[0] and "zkxblog.com" in liaoning["note"].iloc[0]
+    chongqing = province[(province["adcode"] == "500000") & (province["target_value"] == "150000")]
+    assert chongqing["target_id"].tolist() == ["province-500000-target_cumulative_5g_bs-2025"]
+    assert "cyjjw.net" in chongqing["note"].iloc[0]
+    # Read at the same address, the held row takes the third sweep's quote (it had none).
+    assert chongqing["quote"].iloc[0].startswith("胥红介绍")
+    hubei = province[(province["adcode"] == "420000") & (province["target_value"] == "180000")]
+    assert hubei["qualifier"].tolist() == ["more than"] and "突破18万个" in hubei["quote"].iloc[0]
+
+
+def test_the_published_rule_reads_the_third_sweeps_targets():
+    from geo.analysis import targets
+
+    got = targets.allocate("published", "bs5g", targets.load_targets(), load_observations(),
+                           "2025-12-31").set_index("adcode")["target"]
+    assert got["360000"] == 70000  # Jiangxi's first target
+    assert got["410000"] == 200000  # Henan: the 2025 target holds after 216,000 by end-2024
+    assert got["310000"] == 70000
+    # Chongqing: 150,000 and 47.8 per 10k are due the same day; the count, known last
+    # (2021-09-15, the plan 2021-08-19), is the one in force.
+    assert got["500000"] == 150000
 
 
 def test_seed_targets_quote_the_seed():
