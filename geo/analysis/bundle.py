@@ -19,6 +19,7 @@ from ..data import boundaries, facilities, observations
 from ..data.metrics import METRICS, Metric
 from ..errors import InputError
 from . import targets
+from .estimates import Estimates, estimates_for
 from .layers import Layer
 from .views import ViewResult, ViewSpec, build_view, views_for
 
@@ -33,6 +34,7 @@ class Bundle:
     metrics: Mapping[str, Metric] = field(default_factory=lambda: MappingProxyType(dict(METRICS)))
     layers: tuple[Layer, ...] = ()
     facility_lists: pd.DataFrame | None = None  # per kind: from when and up to when it is complete
+    regional: pd.DataFrame | None = None  # MIIT's regional splits (East / Central / West / Northeast)
 
     def metric(self, key: str) -> Metric:
         if key not in self.metrics:
@@ -63,11 +65,23 @@ class Bundle:
         from ..spatial import sites
         return sites.joined_provinces(self.facilities)
 
+    @cached_property
+    def _estimates(self) -> dict:
+        return {}
+
+    def estimates(self, metric: str) -> Estimates | None:
+        """The model's estimates of `metric` (fitted once per bundle), or None where it has no model."""
+        if metric not in self._estimates:
+            self._estimates[metric] = estimates_for(self.observations, self.regional, self.boundaries,
+                                                    self.metric(metric).key)
+        return self._estimates[metric]
+
     def views(self, metric: str) -> list[str]:
         """The views that can show something for `metric`."""
         has_national = (self.observations["adcode"].eq("100000")
                         & self.observations["metric"].eq(metric)).any()
-        return views_for(self.metric(metric), bool(self.rules(metric)), bool(has_national))
+        return views_for(self.metric(metric), bool(self.rules(metric)), bool(has_national),
+                         self.estimates(metric) is not None)
 
     def rules(self, metric: str) -> list[str]:
         """The target rules that can give `metric` a target with the targets held."""
@@ -114,6 +128,7 @@ def load() -> Bundle:
         facilities=facilities.load_facilities(),
         hubs=facilities.load_hubs(),
         facility_lists=facilities.load_facility_lists(),
+        regional=observations.load_regional(),
     )
 
 
@@ -122,7 +137,8 @@ def view(bundle: Bundle, metric: str | None = None, view: str | None = None, *,
     """The view of `metric` × `view` at a date, for every province of the bundle.
 
     Either a ViewSpec or its fields as keywords: as_of, rule, tolerance_months, target_at
-    ("figure_date" or "target_year"), target_year, national_pace, provinces (adcodes or names),
+    ("figure_date" or "target_year"), target_year, national_pace, estimates (compare the model's
+    estimates at the date), provinces (adcodes or names),
     regions.
     """
     if spec is None:

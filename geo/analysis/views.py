@@ -51,6 +51,7 @@ class View:
     centre: float | None = None  # a diverging view's neutral value (target met, level with nation)
     needs_national: bool = False  # needs the national series (vs_national)
     shows_unit: bool = True  # False where the format carries the unit ("164 %", "1.97×")
+    uses_estimates: bool = False  # always reads the model's estimates (geo.analysis.estimates)
 
 
 VIEWS: dict[str, View] = {v.key: v for v in (
@@ -69,6 +70,11 @@ VIEWS: dict[str, View] = {v.key: v for v in (
     View("vs_national", t("view.vs_national"), True,
          lambda m: "× national per 10k people", lambda f: f["vs_national"], lambda v: f"{v:.2f}×",
          centre=1.0, needs_national=True, shows_unit=False),
+    View("nowcast", t("view.nowcast"), True, lambda m: m.unit, lambda f: f["count"], _plain_number,
+         uses_estimates=True),
+    View("target_probability", t("view.target_probability"), True, lambda m: "% chance",
+         lambda f: f["chance_met_pct"], lambda v: f"{v:.0f} %", needs_target=True, centre=50.0,
+         shows_unit=False, uses_estimates=True),
 )}
 NO_DATA_LABEL = "no data"
 TARGET_AT = {"figure_date": "the target in force at each figure's own date",
@@ -94,10 +100,12 @@ def figure_text(value, qualifier: str | None, lang: str = "en") -> str:
     return words + format_value(value, "value")
 
 
-def views_for(metric: Metric, has_targets: bool, has_national: bool) -> list[str]:
-    """The views that can show something for `metric` (no target: no target views)."""
+def views_for(metric: Metric, has_targets: bool, has_national: bool, has_estimates: bool = False) -> list[str]:
+    """The views that can show something for `metric` (no target: no target views; no model:
+    no estimate views)."""
     return [k for k, v in VIEWS.items()
-            if (has_targets or not v.needs_target) and (has_national or not v.needs_national)]
+            if (has_targets or not v.needs_target) and (has_national or not v.needs_national)
+            and (has_estimates or not v.uses_estimates)]
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ class ViewSpec:
     target_at: str = "figure_date"  # or "target_year"
     target_year: int | None = None  # with target_at="target_year"; None: the seed's year
     national_pace: bool = False  # also project provinces with one figure, at the national pace
+    estimates: bool = False  # every view: compare the model's estimates at the date, not the last figures
     provinces: tuple[str, ...] = ()  # adcodes or names picked (union with regions; none = all)
     regions: tuple[str, ...] = ()
 
@@ -140,7 +149,7 @@ class ViewSpec:
         provinces = tuple(dict.fromkeys(resolve_province(p) for p in self.provinces))
         return ViewSpec(self.metric, self.view, date.date().isoformat(), self.rule,
                         self.tolerance_months, self.target_at, self.target_year, self.national_pace,
-                        provinces, tuple(self.regions))
+                        bool(self.estimates), provinces, tuple(self.regions))
 
 
 @dataclass
@@ -216,7 +225,19 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
     frame["age_months"] = np.round(timeline.months_between(figure_date, [date] * len(frame)), 1)
     frame["in_window"] = (frame["age_months"] <= spec.tolerance_months).where(frame["count"].notna())
 
-    frame = frame.join(_population_matching(observations, frame, date.year))
+    estimates = bundle.estimates(metric.key) if (view.uses_estimates or spec.estimates) else None
+    if view.uses_estimates and estimates is None:
+        raise InputError(f"the view {spec.view!r} needs estimates, which {metric.key!r} does not have",
+                         expected=f"one of {', '.join(bundle.views(metric.key))}")
+    if estimates is not None:  # compared at the view's date: the estimate, or the month's figure
+        frame = frame.merge(estimates.at(date).drop(columns="projected"), on="adcode", how="left")
+        used, used_date = frame["estimate"], pd.Series(date, index=frame.index)
+        compared = used.notna()
+        frame = frame.join(_population_matching(observations, frame.assign(as_of=None), date.year))
+    else:
+        used, used_date = frame["count"], figure_date
+        compared = frame["in_window"] == True  # noqa: E712 - too old or missing: nothing is compared
+        frame = frame.join(_population_matching(observations, frame, date.year))
     area = latest_at(observations, "land_area", pd.Timestamp.max).set_index("adcode")
     frame["area_km2"] = frame["adcode"].map(area["value"])
 
@@ -225,7 +246,7 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
     notes = [metric.explanation]
     target_year = spec.target_year or targets_mod.seed_year(bundle.targets, metric.key) or date.year
     if spec.target_at == "figure_date":  # the target in force at each figure's date (or the view's)
-        when = pd.Series(figure_date.fillna(date).to_numpy(), index=frame["adcode"])
+        when = pd.Series(used_date.fillna(date).to_numpy(), index=frame["adcode"])
     else:
         when = pd.Series(pd.Timestamp(f"{target_year}-12-31"), index=frame["adcode"])
     frame["target"], frame["target_at"], frame["target_source"] = np.nan, None, None
@@ -238,22 +259,25 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
     elif view.needs_target:
         notes.append(Text("note.no_target"))
     frame["rule"] = rule
-    compared = frame["in_window"] == True  # noqa: E712 - too old or missing: nothing is compared
-    frame["gap"] = targets_mod.gap(frame["count"], frame["target"]).where(compared)
-    frame["attainment_pct"] = (targets_mod.attainment(frame["count"], frame["target"]) * 100)
-    frame["attainment_pct"] = frame["attainment_pct"].where(compared)
-
     national_series = timeline.series(observations, metric.key, NATIONAL_ADCODE)
-    frame["national_per_10k"] = timeline.national_per_10k(observations, metric.key, figure_date)
-    frame["vs_national"] = (frame["count"] / frame["population_10k"] / frame["national_per_10k"]).where(compared)
+    frame["national_per_10k"] = timeline.national_per_10k(observations, metric.key, used_date)
+    for column, values in _comparisons(frame, used).items():
+        frame[column] = values.where(compared)
     if view.needs_national and national_series.empty:
         notes.append(Text("note.no_national"))
+    if estimates is not None:
+        frame["chance_met_pct"] = pd.Series(np.nan, index=frame.index)
+        known = compared & frame["target"].notna()
+        if known.any():
+            frame.loc[known, "chance_met_pct"] = estimates.chance_at_least(frame[known], frame.loc[known, "target"])
 
     frame = frame.join(_projections(frame, rows, metric, date, national_series, spec, bundle.targets,
                                     observations, rule, target_year))
     # When a target is reached is a comparison too: none for a figure outside the window.
     frame.loc[~compared, ["target_reached", "target_reached_how"]] = None
-    frame["value"] = view.compute(frame).astype("float64").where(compared)
+    frame["value"] = view.compute(frame.assign(count=used)).astype("float64").where(compared)
+    if estimates is not None:
+        frame = frame.join(_uncertainty(frame, used, view, estimates, compared))
     frame["unit"] = view.unit(metric)
     frame["derived"] = view.derived
     frame = frame.sort_values("adcode", ignore_index=True)
@@ -268,6 +292,38 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
                       spec, rule, rule_label, notes,
                       _national(latest, path, metric), bundle.facilities, bundle.hubs,
                       path.points if path is not None else None)
+
+
+def _comparisons(frame: pd.DataFrame, counts: pd.Series) -> dict[str, pd.Series]:
+    """What the comparing views read, from a count per province (its figure, or an estimate
+    and either end of its interval): gap, attainment, and per 10k people against the nation."""
+    return {"gap": targets_mod.gap(counts, frame["target"]),
+            "attainment_pct": pd.Series(targets_mod.attainment(counts, frame["target"]) * 100,
+                                        index=frame.index),
+            "vs_national": counts / frame["population_10k"] / frame["national_per_10k"]}
+
+
+ESTIMATE_COLUMNS = ["estimated", "estimate", "low80", "high80", "low95", "high95", "national_footing",
+                    "sd", "method", "basis", "chance_met_pct"]
+UNCERTAINTY_COLUMNS = ["value_low80", "value_high80", "rank_low", "rank_high"]
+
+
+def _uncertainty(frame: pd.DataFrame, used: pd.Series, view: View, estimates, compared) -> pd.DataFrame:
+    """The view's value at either end of each estimate's 80 % interval, and the range of ranks
+    (1 = highest value) it implies: every view but the chance is linear in the count, given a
+    province's other columns, so the value moves by slope × (count − estimate)."""
+    def value_at(counts: pd.Series) -> pd.Series:
+        return view.compute(frame.assign(count=counts, **_comparisons(frame, counts))).astype("float64")
+    out = pd.DataFrame(np.nan, index=frame.index, columns=UNCERTAINTY_COLUMNS)
+    if view.key == "target_probability":
+        return out
+    slope = (value_at(used * 2) - value_at(used)) / used
+    out["value_low80"] = (frame["value"] + slope * (frame["low80"] - used)).where(compared)
+    out["value_high80"] = (frame["value"] + slope * (frame["high80"] - used)).where(compared)
+    scale = frame["sd"].where(frame["estimated"] == True)  # noqa: E712 - observed: no spread
+    low, high = estimates.rank_range(frame["value"], slope * used, scale)
+    out["rank_low"], out["rank_high"] = low, high
+    return out
 
 
 def _later_figures_note(later: pd.DataFrame, as_of: str) -> Text:

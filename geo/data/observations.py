@@ -62,6 +62,14 @@ def load_observations(path: Path = OBSERVATIONS_CSV) -> pd.DataFrame:
     return validate(frame, str(path.name))
 
 
+def load_regional(path: Path = REGIONAL_OBSERVATIONS_CSV) -> pd.DataFrame:
+    """MIIT's regional splits: region, metric, value, as_of (and their sources)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["value"] = pd.to_numeric(frame["value"])
+    frame["as_of_date"] = frame["as_of"].map(period_end)
+    return frame
+
+
 def latest_at(observations: pd.DataFrame, metric: str, date) -> pd.DataFrame:
     """Per adcode, the newest observation of `metric` at or before `date` (one row per adcode)."""
     date = pd.Timestamp(date)
