@@ -75,7 +75,8 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     from .data.metrics import METRICS
     from .output.classify import SCHEMES
     p.add_argument("--metric", default=config.DEFAULT_METRIC, choices=sorted(METRICS))
-    p.add_argument("--view", default=config.DEFAULT_VIEW, choices=list(VIEWS))
+    p.add_argument("--view", choices=list(VIEWS),
+                   help=f"default: {config.DEFAULT_VIEW} where the metric has estimates, else {config.FALLBACK_VIEW}")
     p.add_argument("--as-of", default=config.DEFAULT_AS_OF, type=_view_date,
                    help="YYYY-MM-DD: newest figure at or before this date")
     p.add_argument("--rule", choices=list(RULES), help="target allocation rule (default: first available)")
@@ -88,6 +89,9 @@ def _view_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target-year", type=int, help="with --target-at target-year (default: the seed's year)")
     p.add_argument("--national-pace", action="store_true",
                    help="also project provinces with a single figure, at the national pace")
+    p.add_argument("--estimates", action="store_true",
+                   help="compare the model's estimates at the date (with 80 %% intervals) instead of "
+                        "each province's last figure (views nowcast and target_probability always do)")
     p.add_argument("--provinces", default="", help="comma-separated adcodes or names (default: all)")
     p.add_argument("--regions", default="", help="comma-separated: East,Central,West,Northeast")
     p.add_argument("--scheme", default=config.DEFAULT_SCHEME, choices=list(SCHEMES), help="class breaks")
@@ -153,6 +157,13 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--rule", help="target allocation rule (default: first available)")
     t.add_argument("--provinces", default="", help="comma-separated adcodes or names (default: all)")
     t.add_argument("--out", required=True, type=Path)
+    b = sub.add_parser("backtest", help="hold out each provincial figure (and every figure after "
+                                        "cut-off dates), estimate it from the rest, write one row each "
+                                        "with two baselines, print the errors by gap")
+    b.add_argument("--metric", default="bs5g")
+    b.add_argument("--out", required=True, type=Path)
+    b.add_argument("--write-calibration", action="store_true",
+                   help="also write data/nowcast_calibration.json (the intervals the app shows)")
     r = sub.add_parser("prepare", help="prepare the display boundaries and join indexes (set-up runs this)")
     r.add_argument("--levels", default=",".join(levels),
                    help=f"join indexes to build, comma-separated (default: {','.join(levels)})")
@@ -185,12 +196,15 @@ def _view(args):
         if args.provinces or args.regions or args.rule:
             raise InputError("--area shows every area of a province or prefecture; --provinces, "
                              "--regions and --rule do not apply to it")
-        result = geo.drill_down(bundle, args.area, metric=metric, view=args.view, as_of=args.as_of,
+        result = geo.drill_down(bundle, args.area, metric=metric, view=args.view or config.FALLBACK_VIEW,
+                                as_of=args.as_of,
                                 tolerance_months=args.tolerance_months)
     else:
-        result = geo.view(bundle, metric=metric, view=args.view, as_of=args.as_of, rule=args.rule,
+        result = geo.view(bundle, metric=metric, view=args.view or geo.default_view(bundle, metric),
+                          as_of=args.as_of, rule=args.rule,
                           tolerance_months=args.tolerance_months, target_at=args.target_at.replace("-", "_"),
                           target_year=args.target_year, national_pace=args.national_pace,
+                          estimates=args.estimates,
                           provinces=_split(args.provinces), regions=_split(args.regions))
     for note in result.notes[1:]:  # the first is the metric's explanation
         print(f"  note: {note}", file=sys.stderr)
@@ -253,6 +267,19 @@ def _run(args) -> None:
         write_output(args.out, geo.trajectory_csv(table), inputs=inputs)
         print(f"wrote {len(table)} rows ({', '.join(f'{k} {v}' for k, v in table['kind'].value_counts().items())}) "
               f"to {args.out}")
+    elif args.command == "backtest":
+        bundle = geo.load()
+        rows = geo.backtest(bundle, args.metric)
+        write_output(args.out, geo.frame_to_csv(rows), inputs=inputs)
+        table = geo.backtest_summary(rows)
+        print("median absolute % error of the held-out figures, by months to the nearest figure left in")
+        print(table.round(1).to_string(index=False))
+        if args.write_calibration:
+            from .analysis import estimates
+            calibration = estimates.calibrate(bundle.estimates(args.metric).evidence)
+            estimates.write_calibration(calibration)
+            print(f"wrote {estimates.CALIBRATION_JSON}")
+        print(f"wrote {len(rows)} rows to {args.out}")
     elif args.command == "prepare":
         import time
 

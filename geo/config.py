@@ -18,7 +18,10 @@ ADMIN_LEVELS = {"province": "省", "prefecture": "市", "county": "区县"}
 
 # Defaults of a view.
 DEFAULT_METRIC = "bs5g"
-DEFAULT_VIEW = "value"
+# The first screen's view: the estimates at the date where a metric has a model (every province
+# answered, each observed or estimated), else each province's own figure (FALLBACK_VIEW).
+DEFAULT_VIEW = "nowcast"
+FALLBACK_VIEW = "value"
 DEFAULT_AS_OF = "2025-12-31"
 # Figures older than this many months before the chosen date are shown but not coloured or
 # compared (the tolerance window).

@@ -309,6 +309,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "column.national_footing": {"en": "the estimate on MIIT's footing: these add up to the regional and national totals", "zh": "工信部口径的估计值：合计等于地区和全国总数"},
     "column.method": {"en": "how the estimate was made", "zh": "估计方法"},
     "column.basis": {"en": "the figures and totals the estimate rests on, with their dates", "zh": "估计所依据的数据和总数及其日期"},
+    "column.rank_low": {"en": "an estimate's best rank (10th percentile of its rank, 1 = highest)", "zh": "估计值的最好排名（排名第 10 百分位，1 为最高）"},
+    "column.rank_high": {"en": "an estimate's worst rank (90th percentile)", "zh": "估计值的最差排名（第 90 百分位）"},
     "column.chance_met_pct": {"en": "estimated chance (%) of meeting the target in force", "zh": "达成当时目标的估计概率（%）"},
 }
 

@@ -114,7 +114,7 @@ def calibration(rows: pd.DataFrame) -> dict:
             "overall_median_error_pct": float(errors.median())}
 
 
-def summary(rows: pd.DataFrame) -> pd.DataFrame:
+def backtest_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Median absolute percentage error by test and gap bucket for the model and both
     baselines, with the share of held-out figures inside their 80 % and 95 % intervals."""
     def block(frame: pd.DataFrame, test: str, bucket: str) -> dict:
@@ -139,3 +139,6 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
         if len(twelve):
             table.append(block(twelve, test, "12+"))
     return pd.DataFrame(table)
+
+
+summary = backtest_summary

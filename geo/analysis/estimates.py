@@ -18,9 +18,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .. import config
 from ..config import DATA_DIR
+from ..errors import InputError
 from ..i18n import Text
-from . import backtest, nowcast
+from . import backtest as backtest_mod
+from . import nowcast as nowcast_model
 
 CALIBRATION_JSON = DATA_DIR / "nowcast_calibration.json"
 MODEL_FORMAT = 1  # bump when the model changes what the calibration means
@@ -28,7 +31,7 @@ Z80, Z95 = 1.2816, 1.96
 RANK_DRAWS = 400
 
 
-def digest(ev: nowcast.Evidence) -> str:
+def digest(ev: nowcast_model.Evidence) -> str:
     """A digest of what the model reads (figures, national path, regional shares)."""
     h = hashlib.sha256(f"format {MODEL_FORMAT}".encode())
     h.update(ev.figures[["adcode", "month", "value", "extra_sd", "qualifier"]].to_csv(index=False).encode())
@@ -39,14 +42,14 @@ def digest(ev: nowcast.Evidence) -> str:
     return h.hexdigest()[:16]
 
 
-def calibrate(ev: nowcast.Evidence, **inputs) -> dict:
+def calibrate(ev: nowcast_model.Evidence, **inputs) -> dict:
     """Run the backtest and return the calibration: noise, k80, k95, median errors, digest."""
-    noise = nowcast.fit(ev).noise
-    rows = backtest.run(ev, **inputs)
-    return {"digest": digest(ev), "noise": list(noise), **backtest.calibration(rows)}
+    noise = nowcast_model.fit(ev).noise
+    rows = backtest_mod.run(ev, **inputs)
+    return {"digest": digest(ev), "noise": list(noise), **backtest_mod.calibration(rows)}
 
 
-def stored_calibration(ev: nowcast.Evidence) -> dict:
+def stored_calibration(ev: nowcast_model.Evidence) -> dict:
     """The committed calibration if it was computed from these very inputs, else a fresh one."""
     try:
         stored = json.loads(CALIBRATION_JSON.read_text(encoding="utf-8"))
@@ -69,12 +72,12 @@ def normal_cdf(x):
 @dataclass(frozen=True)
 class Estimates:
     """The fitted model of one metric and its calibration."""
-    evidence: nowcast.Evidence
+    evidence: nowcast_model.Evidence
     calibration: dict
 
     @cached_property
-    def fit(self) -> nowcast.Fit:
-        return nowcast.fit(self.evidence, tuple(self.calibration["noise"]))
+    def fit(self) -> nowcast_model.Fit:
+        return nowcast_model.fit(self.evidence, tuple(self.calibration["noise"]))
 
     @property
     def method(self) -> Text:
@@ -95,22 +98,23 @@ class Estimates:
         ev, fit = self.evidence, self.fit
         i = ev.month_index(when)
         this_month = ev.figures[(ev.figures["month"] == i) & (ev.figures["kind"] == "count")
-                                & ~ev.figures["qualifier"].isin(list(nowcast.QUALIFIER_SHIFT))]
+                                & ~ev.figures["qualifier"].isin(list(nowcast_model.QUALIFIER_SHIFT))]
         held = this_month.groupby("adcode")["value"].last().to_dict()
-        log_y, var = nowcast.raked(fit, i, held)
+        log_y, var = nowcast_model.raked(fit, i, held)
         sd = np.sqrt(var)
         observed = ev.provinces["adcode"].isin(list(held)).to_numpy()
         estimate = np.exp(log_y)
+        shown = np.where(observed, estimate, np.round(estimate))  # an estimate has no decimals to give
         k80, k95 = self.calibration["k80"], self.calibration["k95"]
         out = pd.DataFrame({
-            "adcode": ev.provinces["adcode"].to_numpy(object), "estimate": estimate,
+            "adcode": ev.provinces["adcode"].to_numpy(object), "estimate": shown,
             "estimated": ~observed, "sd": np.where(observed, np.nan, sd),
             "national_footing": estimate / np.exp(fit.log_ratio[i]),
             "projected": bool(ev.months[i] > ev.last_national)})
         for name, k in (("80", k80), ("95", k95)):
             spread = np.exp(k * sd)
-            out[f"low{name}"] = np.where(observed, np.nan, estimate / spread)
-            out[f"high{name}"] = np.where(observed, np.nan, estimate * spread)
+            out[f"low{name}"] = np.where(observed, np.nan, np.round(estimate / spread))
+            out[f"high{name}"] = np.where(observed, np.nan, np.round(estimate * spread))
         out["method"] = [None if o else self.method for o in observed]
         out["basis"] = [None if o else self._basis(a, i) for a, o in zip(out["adcode"], observed)]
         return out
@@ -169,9 +173,37 @@ def estimates_for(observations: pd.DataFrame, regional: pd.DataFrame | None, pro
                   metric: str) -> Estimates | None:
     """The estimates of `metric`, or None where the model cannot be fitted (no national series or
     regional splits, too few figures; every metric but the 5G count today)."""
-    if metric != nowcast.METRIC:
+    if metric != nowcast_model.METRIC:
         return None
-    ev = nowcast.evidence(observations, regional, provinces, metric)
+    ev = nowcast_model.evidence(observations, regional, provinces, metric)
     if ev is None:
         return None
     return Estimates(ev, stored_calibration(ev))
+
+
+# ----------------------------------------------------------------------------- public API
+
+def default_view(bundle, metric: str) -> str:
+    """The view a front end opens `metric` in: the estimates where it has a model, else its
+    figures."""
+    return config.DEFAULT_VIEW if config.DEFAULT_VIEW in bundle.views(metric) else config.FALLBACK_VIEW
+
+
+def nowcast(bundle, as_of: str = config.DEFAULT_AS_OF, metric: str = nowcast_model.METRIC) -> pd.DataFrame:
+    """Every province's estimate of `metric` at `as_of`: adcode, estimated (False: a figure of that
+    month), estimate, low80, high80, low95, high95, national_footing (adds up to MIIT's totals),
+    sd, method, basis. An InputError where the metric has no model."""
+    model = bundle.estimates(metric)
+    if model is None:
+        raise InputError(f"{metric!r} has no estimates", expected="a metric with a national series, "
+                         "regional splits and provincial figures (bs5g)")
+    return model.at(pd.Timestamp(as_of)).drop(columns="projected")
+
+
+def backtest(bundle, metric: str = nowcast_model.METRIC) -> pd.DataFrame:
+    """The backtest of `metric`'s estimates: one row per held-out figure (backtest.COLUMNS)."""
+    model = bundle.estimates(metric)
+    if model is None:
+        raise InputError(f"{metric!r} has no estimates to backtest")
+    return backtest_mod.run(model.evidence, observations=bundle.observations, regional=bundle.regional,
+                            provinces=bundle.boundaries)

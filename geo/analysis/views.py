@@ -112,7 +112,7 @@ def views_for(metric: Metric, has_targets: bool, has_national: bool, has_estimat
 class ViewSpec:
     """Everything that shapes a view. Hashable, so front ends can cache a view by its spec."""
     metric: str = config.DEFAULT_METRIC
-    view: str = config.DEFAULT_VIEW
+    view: str = config.FALLBACK_VIEW  # the library's plain default; front ends ask default_view()
     as_of: str = config.DEFAULT_AS_OF
     rule: str | None = None  # None: the first rule available for the metric
     tolerance_months: int = config.DEFAULT_TOLERANCE_MONTHS
@@ -181,8 +181,16 @@ class ViewResult:
 
     @property
     def outside_window(self) -> int:
-        """How many provinces have a figure older than the window (not coloured)."""
-        return int((self.frame["in_window"] == False).sum())  # noqa: E712 (NA-aware)
+        """How many provinces have a figure older than the window and no value (not coloured;
+        with estimates, an old figure's province is coloured by its estimate)."""
+        return int(((self.frame["in_window"] == False) & self.frame["value"].isna()).sum())  # noqa: E712
+
+    @property
+    def estimated(self) -> int:
+        """How many areas show a model-based estimate (0 where the view uses none)."""
+        if "estimated" not in self.frame:
+            return 0
+        return int(((self.frame["estimated"] == True) & self.frame["value"].notna()).sum())  # noqa: E712
 
     @property
     def selected(self) -> list[str]:

@@ -58,6 +58,7 @@ class Classification:
     classes: tuple[int, ...]    # per input value: index into bins, -1 for no data
     centre: float | None = None
     whole: bool = False         # every value is a whole number: labels use whole-number edges
+    names: tuple[str, ...] = ()  # fixed classes: a message key per bin (classify_fixed)
 
     @property
     def colours(self) -> tuple[str, ...]:
@@ -71,7 +72,9 @@ class Classification:
     def colour_of(self, i: int) -> str:
         return NO_DATA_COLOUR if i < 0 else self.bins[i].colour
 
-    def labels(self, fmt=lambda v: f"{v:,.0f}") -> list[str]:
+    def labels(self, fmt=lambda v: f"{v:,.0f}", lang: str = "en") -> list[str]:
+        if self.names:
+            return [t(name, lang) for name in self.names]
         out = []
         for b in self.bins:
             if self.whole:  # the whole numbers the class can hold
@@ -83,6 +86,28 @@ class Classification:
             else:
                 out.append(f"{'> ' if b.lo_open else ''}{fmt(b.lo)} – {'< ' if b.hi_open else ''}{fmt(b.hi)}")
         return out
+
+
+# The chance of meeting a target, on fixed classes diverging around 50 %: the same words whatever
+# the values (a map of chances must not call 60 % "very likely" because it is the highest).
+CHANCE_CLASSES = (
+    (0, 10, "chance.very_likely_not", SHORTFALL[4]), (10, 33, "chance.likely_not", SHORTFALL[2]),
+    (33, 67, "chance.uncertain", "#fff7bc"), (67, 90, "chance.likely", SURPLUS[2]),
+    (90, 100, "chance.very_likely", SURPLUS[4]))
+
+
+def classify_fixed(values, classes=CHANCE_CLASSES) -> Classification:
+    """Classify `values` on fixed (lo, hi, message key, colour) classes, [lo, hi) and the last
+    one closed; every class is shown, with or without values."""
+    values = pd.Series(values, dtype="float64").to_numpy()
+    bins = tuple(Bin(lo, hi, False, i < len(classes) - 1, colour)
+                 for i, (lo, hi, _, colour) in enumerate(classes))
+    out = np.full(len(values), -1)
+    have = ~np.isnan(values)
+    for i, b in enumerate(bins):
+        out[have & b.holds(values) & (out < 0)] = i
+    return Classification("fixed", bins, tuple(int(c) for c in out), 50.0, False,
+                          tuple(key for *_, key, _ in classes))
 
 
 def classify(values, scheme: str = "quantiles", k: int = 5, centre: float | None = None) -> Classification:

@@ -25,7 +25,12 @@ EXPORT_COLUMNS = ["adcode", "name_zh", "name_en", "region", "metric", "view", "v
                   "population_10k", "population_year", "area_km2", "target", "target_at", "rule",
                   "target_source", "gap", "attainment_pct", "national_per_10k", "vs_national",
                   "projected", "projected_low", "projected_high", "projection_method",
-                  "target_reached", "target_reached_how"]
+                  "target_reached", "target_reached_how",
+                  # the model's estimates (views nowcast, target_probability, or --estimates)
+                  "estimated", "estimate", "low80", "high80", "low95", "high95", "national_footing",
+                  "method", "basis", "chance_met_pct", "rank_low", "rank_high"]
+ESTIMATE_NUMBERS = ("estimate", "low80", "high80", "low95", "high95", "national_footing", "chance_met_pct",
+                    "rank_low", "rank_high")
 # How a figure's qualifier reads in tables and downloads ("=" or none: as reported).
 QUALIFIER_WORDS = {">": "more than", "≈": "about", "<": "less than", "=": "", "": ""}
 # Derived figures are written with 6 significant digits (more than any source figure has, and
@@ -49,11 +54,17 @@ def _plain(value):
 def table(result: ViewResult, frame=None) -> pd.DataFrame:
     """The rows of the view's selection (or of `frame`) as a plain table, sorted by adcode."""
     frame = result.selection if frame is None else frame
-    out = pd.DataFrame(frame[EXPORT_COLUMNS]).sort_values("adcode", ignore_index=True)
+    out = pd.DataFrame(frame.reindex(columns=EXPORT_COLUMNS)).sort_values("adcode", ignore_index=True)
+    estimated = out["estimated"] == True  # noqa: E712 - True, False or none (no estimates used)
+    out["estimated"] = out["estimated"].map(lambda e: None if e is None or e is pd.NA or e != e else bool(e))
+    out["derived"] = out["derived"].astype(object).where(~estimated, "estimated")
+    for column in ("method", "basis"):
+        out[column] = out[column].map(lambda v: str(v) if isinstance(v, str) else None)
     out["rule"] = out["rule"].map(lambda r: f"{r}: {result.rule_label}" if r else "no quantitative target")
     out["qualifier"] = out["qualifier"].map(lambda q: QUALIFIER_WORDS.get(q, q) if isinstance(q, str) else None)
     for column in ("value", "count", "population_10k", "area_km2", "target", "gap", "attainment_pct",
-                   "national_per_10k", "vs_national", "projected", "projected_low", "projected_high"):
+                   "national_per_10k", "vs_national", "projected", "projected_low", "projected_high",
+                   *ESTIMATE_NUMBERS):
         out[column] = tidy_numbers(out[column])
     return out
 
@@ -152,6 +163,9 @@ def _description(result: ViewResult, lang: str = "en") -> dict:
                   "count, date and age are kept",
         "target_at": result.spec.target_at, "target_year": result.spec.target_year,
         "target_path_method": PATH_METHOD,
+        "estimates": "derived: estimated where `estimated` is true (model-based, raked to MIIT's "
+                     "regional and national totals; 80 % / 95 % intervals low80-high80 / low95-high95 "
+                     "calibrated on a backtest; basis and method per row); never a figure",
         "projection": "derived: projected (projected, projected_low, projected_high); never a "
                       "figure; method in projection_method",
         "rule": result.rule, "rule_label": result.rule_label,

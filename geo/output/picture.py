@@ -31,6 +31,11 @@ from ..i18n import DEFAULT_LANGUAGE
 
 FONT_PATH = config.STATIC_DIR / "fonts" / "RolloutSansSC-Regular.otf"
 TOO_OLD, TOO_OLD_HATCH = "too_old", "////"  # a figure older than the window: never a class colour
+ESTIMATED_HATCH = "\\\\\\"
+
+
+class Estimated(str):
+    """The class colour of an area whose value is an estimate (drawn hatched)."""
 # Albers equal-area conic for China: central meridian 105° E, standard parallels 25° and 47° N
 # (the usual choice for maps of the whole country). The boundaries are GCJ-02, drawn as if they
 # were WGS 84: the two differ by under 1 km, less than the display simplification.
@@ -107,8 +112,11 @@ def draw(result: ViewResult, classification, *, names: str = "zh", lang: str = D
     figure = Figure(figsize=FIGURE_SIZE, facecolor=BACKGROUND)
     frame = result.frame.to_crs(CHINA_ALBERS)
     selected = set(result.selected)
-    too_old = (result.frame["in_window"] == False).to_numpy()  # noqa: E712 (True, False or NA)
+    too_old = ((result.frame["in_window"] == False) & result.frame["value"].isna()).to_numpy()  # noqa: E712
     fills = [TOO_OLD if old else classification.colour_of(c) for c, old in zip(classification.classes, too_old)]
+    if "estimated" in result.frame:  # hatched in a darker shade of the class, as on the map
+        estimated = ((result.frame["estimated"] == True) & result.frame["value"].notna()).to_numpy()  # noqa: E712
+        fills = [Estimated(f) if e else f for f, e in zip(fills, estimated)]
     chosen = frame["adcode"].isin(selected).to_numpy() if selected else np.ones(len(frame), bool)
 
     main = figure.add_axes([0.0, 0.19, 0.78, 0.65])  # below the title block, above the footer
@@ -169,6 +177,11 @@ def _draw_areas(ax, frame, fills, chosen, any_selected, edge_width=0.35):
             part = frame.iloc[rows[~old]]
             colours = [_with_alpha(fills[i], alpha[i]) for i in rows[~old]]
             part.plot(ax=ax, color=colours, edgecolor=edge, linewidth=width)
+        hatched = [i for i in rows if isinstance(fills[i], Estimated)]
+        if hatched:  # an estimate: its class colour under hatching in a darker shade
+            from .render import darker
+            frame.iloc[hatched].plot(ax=ax, facecolor="none", linewidth=0,
+                                     edgecolor=[darker(fills[i]) for i in hatched], hatch=ESTIMATED_HATCH)
         if old.any():  # too old to colour: white, hatched, dashed edge
             frame.iloc[rows[old]].plot(ax=ax, facecolor="white", edgecolor=edge, linewidth=width,
                                        hatch=TOO_OLD_HATCH, linestyle="--")
@@ -316,10 +329,12 @@ def _legend(figure, result, classification, lang=DEFAULT_LANGUAGE):
     step = min(0.085, 0.8 / max(len(entries), 1))
     for i, (colour, text) in enumerate(entries):
         y = 0.8 - i * step
-        old = colour == "too_old"
-        ax.add_patch(Rectangle((0, y - step * 0.35), 0.12, step * 0.7, facecolor="white" if old else colour,
-                               edgecolor="#555555" if old else "#777777", linewidth=0.5,
-                               hatch=TOO_OLD_HATCH if old else None, linestyle="--" if old else "-"))
+        old, estimated = colour == "too_old", colour == "estimated"
+        face = "white" if old else "#c6dbef" if estimated else colour
+        ax.add_patch(Rectangle((0, y - step * 0.35), 0.12, step * 0.7, facecolor=face,
+                               edgecolor="#555555" if old or estimated else "#777777", linewidth=0.5,
+                               hatch=TOO_OLD_HATCH if old else ESTIMATED_HATCH if estimated else None,
+                               linestyle="--" if old or estimated else "-"))
         _text(ax, 0.17, y, text, 7, va="center")
 
 
@@ -339,6 +354,7 @@ def _titles(figure, result, classification):
     n = len(classification.colours)
     one_per_value = all(b.lo == b.hi for b in classification.bins)
     classes = ("One class per value" if one_per_value else
+               f"Fixed classes of chance, {n}" if classification.names else
                f"{SCHEMES[classification.scheme][0]}, {n} class{'' if n == 1 else 'es'}")
     lines.append(f"Unit: {result.unit}. {classes} over the {counted} {_plural(result.level)} with a "
                  "figure; grey: no data (no sourced figure, which is not zero).")

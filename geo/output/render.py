@@ -12,6 +12,7 @@ import json
 from functools import lru_cache
 
 import folium
+import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
@@ -21,8 +22,8 @@ from jinja2 import Template
 from .. import config
 from ..analysis.views import ViewResult, figure_text, format_value, is_missing
 from ..data.metrics import METRICS
-from ..i18n import DEFAULT_LANGUAGE, label, t
-from .classify import NO_DATA_COLOUR, Classification, classify
+from ..i18n import DEFAULT_LANGUAGE, in_language, label, t
+from .classify import NO_DATA_COLOUR, Classification, classify, classify_fixed
 
 MAP_PROPERTIES = ("adcode", "fill", "tooltip")  # the allow-list: nothing else reaches the browser
 _UNSAFE = {ord("{"): "&#123;", ord("}"): "&#125;", ord("$"): "&#36;", ord("`"): "&#96;",
@@ -71,8 +72,12 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
         lines.append(f"{escape(metric)}: <b>{escape(figure_text(row['count'], row.get('qualifier'), lang))}</b> {escape(base_unit)}")
         lines.append(escape(t("as_of_age", lang, date=row["as_of"], age=f"{row['age_months']:.0f}",
                               as_of=spec.as_of)))
-        if row.get("in_window") == False:  # noqa: E712 (True, False or NA)
+        if row.get("in_window") == False and not _estimated(row):  # noqa: E712 (True, False or NA)
             lines.append(f"<i>{escape(t('too_old', lang, months=spec.tolerance_months))}</i>")
+    if _estimated(row):
+        lines.append(f"<b><i>{escape(t('estimate_line', lang, as_of=spec.as_of, value=_round(row['estimate']), low=_round(row['low80']), high=_round(row['high80'])))}</i></b>")
+    elif row.get("estimated") == False:  # noqa: E712 - a figure of the month, in a view of estimates
+        lines.append(escape(t("observed_line", lang)))
     if spec.view != "value" and not is_missing(row["value"]):
         unit = f" {escape(unit_in(result, lang))}" if view.shows_unit else ""
         lines.append(f"{escape(label('view', spec.view, lang, view.label))}: "
@@ -81,6 +86,14 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
         rule = label("rule", result.rule, lang, result.rule_label)
         lines.append(escape(t("target_line", lang, date=row["target_at"],
                               target=format_value(row["target"], "target"), rule=rule)))
+    if not is_missing(row.get("chance_met_pct")) and spec.view != "target_probability":
+        lines.append(escape(t("chance_line", lang, chance=f"{row['chance_met_pct']:.0f}")))
+    if _estimated(row) and not is_missing(row.get("rank_low")):
+        lines.append(escape(t("rank_line", lang, low=f"{row['rank_low']:.0f}", high=f"{row['rank_high']:.0f}",
+                              n=int(result.frame["value"].notna().sum()))))
+    if _estimated(row):
+        lines.append(f"<small>{escape(t('basis_line', lang, basis=in_language(row['basis'], lang)))}<br>"
+                     f"{escape(in_language(row['method'], lang))}</small>")
     if not is_missing(row.get("projected")):
         lines.append(f"<i>{escape(t('projected_line', lang, as_of=spec.as_of, value=_round(row['projected']), low=_round(row['projected_low']), high=_round(row['projected_high'])))}</i>")
     if row.get("target_reached_how") in ("observed", "projected") and row.get("target_reached"):
@@ -93,6 +106,19 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
     return "<br>".join(lines)
 
 
+def _rank_range(row) -> str:
+    """An estimate's rank range ("#3–7"), as SAIPE publishes ranks with their uncertainty."""
+    if not _estimated(row) or is_missing(row.get("rank_low")):
+        return ""
+    low, high = int(row["rank_low"]), int(row["rank_high"])
+    text = f"#{low}" if low == high else f"#{low}–{high}"
+    return f'<br><small class="rank-range" style="color:#555">{escape(text)}</small>'
+
+
+def _estimated(row) -> bool:
+    return row.get("estimated") == True  # noqa: E712 - True, False or missing (no model)
+
+
 def _round(value) -> str:
     return f"{value:,.0f}" if not is_missing(value) else "?"
 
@@ -100,6 +126,47 @@ def _round(value) -> str:
 def _target_year(result: ViewResult) -> str:
     path = result.target_path
     return str(path["target_date"].max().year) if path is not None and len(path) else ""
+
+
+# An estimate: a lighter fill under hatching in a darker shade of its class colour and a dashed
+# edge, so that it cannot be taken for an observation even in a grey-scale print.
+ESTIMATED_STYLE = {"fillOpacity": 0.55, "dashArray": "3 2"}
+HATCH_SPACING_DEG = 0.45
+
+
+def darker(colour: str, factor: float = 0.6) -> str:
+    """`colour` (#rrggbb) darkened: the hatching of an estimate in its class's hue."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{int(c * factor):02x}" for c in (r, g, b))
+
+
+def hatch_features(result: ViewResult, classification: Classification) -> dict:
+    """Diagonal lines clipped to each estimated area (a FeatureCollection of MultiLineStrings,
+    one per area, each with the stroke colour of its class)."""
+    features = []
+    for i, (_, row) in enumerate(result.frame.iterrows()):
+        if not (_estimated(row) and not is_missing(row["value"])):
+            continue
+        lines = _hatch_of(shapely.to_wkb(row["geometry"]))
+        if lines is not None:
+            stroke = darker(classification.colour_of(classification.classes[i]))
+            features.append({"type": "Feature", "properties": {"stroke": stroke}, "geometry": lines})
+    return {"type": "FeatureCollection", "features": features}
+
+
+@lru_cache(maxsize=256)
+def _hatch_of(wkb: bytes) -> dict | None:
+    shape = shapely.from_wkb(wkb)
+    minx, miny, maxx, maxy = shape.bounds
+    span = (maxx - minx) + (maxy - miny)
+    spacing = min(HATCH_SPACING_DEG, max(span / 8, 0.05))  # a small area still gets a few lines
+    starts = np.arange(minx - (maxy - miny), maxx + spacing, spacing)
+    lines = shapely.multilinestrings([[(x, miny), (x + (maxy - miny), maxy)] for x in starts])
+    clipped = shapely.intersection(lines, shape)
+    if clipped.is_empty:
+        return None
+    parts = [g for g in getattr(clipped, "geoms", [clipped]) if g.geom_type == "LineString"]
+    return shapely.geometry.mapping(shapely.multilinestrings(parts)) if parts else None
 
 
 TOO_OLD_STYLE = {"fillColor": "#ffffff", "fillOpacity": 0.9, "color": "#555", "weight": 1.2,
@@ -113,9 +180,10 @@ def map_features(result: ViewResult, classification: Classification, lang: str =
     features = []
     shapes = _geometries(result.frame.geometry.values)
     for i, (_, row) in enumerate(result.frame.iterrows()):
-        too_old = row.get("in_window") == False  # noqa: E712
+        too_old = row.get("in_window") == False and is_missing(row["value"])  # noqa: E712
         properties = {"adcode": escape(row["adcode"]),
                       "fill": "too_old" if too_old else classification.colour_of(classification.classes[i]),
+                      "estimated": _estimated(row) and not is_missing(row["value"]),
                       "tooltip": tooltip_html(row, result, lang)}
         features.append({"type": "Feature", "properties": properties, "geometry": shapes[i]})
     return {"type": "FeatureCollection", "features": features}
@@ -203,8 +271,11 @@ def legend_entries(result: ViewResult, classification: Classification,
                    lang: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
     """(colour, label) per class, then no data and, when any, the figures too old to colour:
     shared by the map, the page and the pictures (colour "too_old" is drawn outlined)."""
-    entries = list(zip(classification.colours, classification.labels(result.view.format)))
+    entries = list(zip(classification.colours, classification.labels(result.view.format, lang)))
     entries.append((NO_DATA_COLOUR, t("no_data", lang)))
+    if result.estimated:
+        entries.append(("estimated", t("legend_estimated", lang, n=result.estimated,
+                                       total=int(result.frame["value"].notna().sum()))))
     if result.outside_window:
         entries.append(("too_old", t("legend_too_old", lang, months=result.spec.tolerance_months,
                                      n=result.outside_window)))
@@ -221,7 +292,7 @@ def legend_html(result: ViewResult, classification: Classification, lang: str = 
     item = "span" if inline else "div"
     rows = "".join(
         f'<{item} style="margin-right:10px;white-space:nowrap"><span style="display:inline-block;width:14px;height:12px;'
-        f'{TOO_OLD_SWATCH if colour == "too_old" else f"background:{colour};border:1px solid #777"};'
+        f'{_swatch(colour)};'
         f'margin-right:5px;vertical-align:middle"></span>{escape(text)}</{item}>'
         for colour, text in legend_entries(result, classification, lang))
     if inline:
@@ -229,6 +300,19 @@ def legend_html(result: ViewResult, classification: Classification, lang: str = 
     return (f'<div style="background:rgba(255,255,255,.94);padding:5px 8px;font:12px/1.45 sans-serif;'
             f'max-width:min(230px,45vw);border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3)">'
             f'<b>{title}</b>{rows}</div>')
+
+
+ESTIMATED_SWATCH = ("background:repeating-linear-gradient(135deg,#6baed6 0 2px,#c6dbef 2px 5px);"
+                    "border:1.5px dashed #555")
+HATCH_CSS = "repeating-linear-gradient(135deg,rgba(0,0,0,.45) 0 1.5px,transparent 1.5px 5px)"
+
+
+def _swatch(colour: str) -> str:
+    if colour == "too_old":
+        return TOO_OLD_SWATCH
+    if colour == "estimated":
+        return ESTIMATED_SWATCH
+    return f"background:{colour};border:1px solid #777"
 
 
 YEAR_COLOURS = {  # the year of a figure, 2019 to 2027: light to dark, as in the ranking's key
@@ -248,7 +332,9 @@ def ranking_html(result: ViewResult, lang: str = DEFAULT_LANGUAGE, names=None) -
     labels = dict(zip(frame["adcode"], names if names is not None else frame["name_zh"]))
     centre = result.view.centre
     marks = have["target"] if result.spec.view == "value" else pd.Series(dtype=float)
-    ends = [*have["value"], centre if centre is not None else 0.0, *marks.dropna()]
+    whiskers = [c for c in ("value_low80", "value_high80") if c in have]
+    ends = [*have["value"], centre if centre is not None else 0.0, *marks.dropna(),
+            *(v for c in whiskers for v in have[c].dropna())]
     low, high = min(ends), max(ends)
     span = (high - low) or 1.0
 
@@ -260,8 +346,16 @@ def ranking_html(result: ViewResult, lang: str = DEFAULT_LANGUAGE, names=None) -
     for _, row in have.iterrows():
         year = str(row["as_of"])[:4]
         start, end = sorted((base, at(row["value"])))
+        estimated = _estimated(row)
+        fill = YEAR_COLOURS.get(year, "#888")
+        if estimated:  # hatched, like the map's estimates, over a lighter shade
+            fill = f"{HATCH_CSS},#9ecae1"
         bar = (f'<span style="position:absolute;left:{start:.2f}%;width:{max(end - start, 0.4):.2f}%;top:2px;'
-               f'bottom:2px;background:{YEAR_COLOURS.get(year, "#888")}"></span>')
+               f'bottom:2px;background:{fill}"></span>')
+        if estimated and not is_missing(row.get("value_low80")):
+            lo_at, hi_at = sorted((at(row["value_low80"]), at(row["value_high80"])))
+            bar += (f'<span class="rank-interval" title="80 %" style="position:absolute;left:{lo_at:.2f}%;'
+                    f'width:{max(hi_at - lo_at, 0.3):.2f}%;top:8px;height:2px;background:#111"></span>')
         mark = ""
         if centre is not None:
             mark = f'<span style="position:absolute;left:{base:.2f}%;width:1px;top:0;bottom:0;background:#b30000"></span>'
@@ -274,19 +368,31 @@ def ranking_html(result: ViewResult, lang: str = DEFAULT_LANGUAGE, names=None) -
             f'gap:6px;align-items:center;font:12px/1.5 sans-serif;margin:0">'
             f'<span style="overflow:hidden;white-space:nowrap;text-overflow:ellipsis">{escape(labels.get(row["adcode"], row["name_zh"]))}</span>'
             f'<span style="position:relative;height:18px;background:#f4f5f7">{bar}{mark}</span>'
-            f'<span style="text-align:right;white-space:nowrap">{escape(format_value(row["value"], result.spec.view))}</span></div>')
-    years = sorted({str(a)[:4] for a in have["as_of"]})
+            f'<span style="text-align:right;white-space:nowrap">{escape(format_value(row["value"], result.spec.view))}'
+            f'{_rank_range(row)}</span></div>')
+    years = sorted({str(a)[:4] for a in have.loc[~have.apply(_estimated, axis=1), "as_of"]}) if len(have) else []
     key = " ".join(f'<span style="white-space:nowrap;margin-right:8px"><span style="display:inline-block;width:10px;'
                    f'height:10px;background:{YEAR_COLOURS.get(y, "#888")};margin-right:3px"></span>{escape(y)}</span>'
                    for y in years)
     return (f'<div class="rollout-ranking">{"".join(rows)}'
-            f'<div style="font:11px/1.6 sans-serif;color:#555;margin-top:6px">{escape(t("year_key", lang))} {key}</div></div>')
+            f'<div style="font:11px/1.6 sans-serif;color:#555;margin-top:6px">{escape(t("year_key", lang))} {key}'
+            f'{_estimated_key(have, lang)}</div></div>')
+
+
+def _estimated_key(have: pd.DataFrame, lang: str) -> str:
+    n = int(have.apply(_estimated, axis=1).sum()) if len(have) else 0
+    if not n:
+        return ""
+    return (f'<br><span style="display:inline-block;width:10px;height:10px;background:{HATCH_CSS},#9ecae1;'
+            f'margin-right:3px"></span>{escape(t("legend_estimated", lang, n=n, total=len(have)))}')
 
 
 def classification(result: ViewResult, scheme: str = config.DEFAULT_SCHEME,
                    k: int = config.DEFAULT_CLASSES) -> Classification:
     """The classes of the view's values (figures within the window; diverging around the view's
     centre)."""
+    if result.spec.view == "target_probability":
+        return classify_fixed(result.frame["value"])
     return classify(result.frame["value"], scheme, k, result.view.centre)
 
 
@@ -361,6 +467,8 @@ def map_layers(result: ViewResult, classification: Classification, *, lang: str 
         fill = feature["properties"]["fill"]
         base = dict(TOO_OLD_STYLE) if fill == "too_old" else {
             "fillColor": fill, "fillOpacity": 0.85, "color": "#666", "weight": 0.7}
+        if feature["properties"].get("estimated"):
+            base.update(ESTIMATED_STYLE)
         if chosen:  # outlined, never faded: a faded red would read as another class
             base.update(color="#111", weight=2.8, dashArray=None)
         return base
@@ -371,6 +479,11 @@ def map_layers(result: ViewResult, classification: Classification, *, lang: str 
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=False,
                                       class_name="rollout-tip", direction="auto"),
         zoom_on_click=False).add_to(provinces)
+    hatch = hatch_features(result, classification)
+    if hatch["features"]:  # estimates: hatched in a darker shade of their class colour
+        folium.GeoJson(hatch, style_function=lambda f: {"color": f["properties"]["stroke"], "weight": 1.1,
+                                                        "opacity": 0.9},
+                       interactive=False, name="estimated").add_to(provinces)
     if legend:  # a page can show it beside the map instead, where it covers no land
         provinces.add_child(Legend(legend_html(result, classification, lang)))
     bounds = _bounds(result)
