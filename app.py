@@ -28,10 +28,10 @@ MONTHS = [d.strftime("%Y-%m") for d in pd.date_range("2019-01-01", "2027-12-31",
 MAP_HEIGHT = 540
 # Link parameters: widget key -> query parameter. Every choice that shapes the view is here.
 LINK = {"lang": "lang", "metric": "m", "view": "v", "as_of": "d", "window": "w", "rule": "r",
-        "target_at": "t", "target_year": "ty", "pace": "p", "regions": "reg", "provinces": "prov",
+        "target_at": "t", "target_year": "ty", "pace": "p", "estimates": "e", "regions": "reg", "provinces": "prov",
         "scheme": "s", "k": "k", "hubs": "hubs", "basemap": "tiles", "area": "a"}
 LISTS = {"regions", "provinces"}
-FLAGS = {"pace", "hubs", "basemap"}
+FLAGS = {"pace", "estimates", "hubs", "basemap"}
 
 
 def md(text: object) -> str:
@@ -364,7 +364,7 @@ with st.sidebar:
     counts_only = {"disabled": True, "help": tr("app.counts_only")} if area else {}
     views = bundle.views(metric)  # no target views where there is no target
     if st.session_state.get("view") not in views:
-        st.session_state["view"] = "value"
+        st.session_state["view"] = geo.default_view(bundle, metric)
     view_key = st.selectbox(tr("app.view"), views, key="view",
                             format_func=lambda k: label("view", k, lang, geo.VIEWS[k].label), **counts_only)
     st.session_state.setdefault("as_of", geo.DEFAULT_AS_OF[:7])
@@ -384,6 +384,9 @@ with st.sidebar:
     else:
         target_at, target_year = "figure_date", None
     pace = st.toggle(tr("app.pace"), key="pace", help=tr("app.pace_help"), disabled=bool(area))
+    # Views of estimates always use them; the others compare figures unless asked (off by default).
+    estimates = st.toggle(tr("app.estimates"), key="estimates", help=tr("app.estimates_help"),
+                          disabled=bool(area) or "nowcast" not in views or geo.VIEWS[view_key].uses_estimates)
     st.header(tr("app.filter"))
     picked_regions = st.multiselect(tr("app.regions"), list(geo.REGIONS), key="regions",
                                     format_func=lambda r: label("region", r, lang), placeholder=tr("app.all"))
@@ -399,7 +402,8 @@ with st.sidebar:
 
 month_end = (pd.Timestamp(as_of + "-01") + pd.offsets.MonthEnd(0)).date().isoformat()
 spec = geo.ViewSpec(metric, view_key, month_end, rule, window, target_at,
-                    int(target_year) if target_year else None, pace, tuple(picked), tuple(picked_regions))
+                    int(target_year) if target_year else None, pace, bool(estimates), tuple(picked),
+                    tuple(picked_regions))
 stem = f"rollout_{metric}_{view_key}_{month_end}"  # the downloads' file names
 # Users' layers are not cached across sessions; they are small enough to compute at each rerun.
 result = geo.view(bundle, spec=spec) if layers else bundled_view(spec)
@@ -427,8 +431,14 @@ with headline:
                             pct=f"{national['attainment_pct']:.0f}")
     outside = result.outside_window
     with_figure = int(result.frame["count"].notna().sum())
-    parts.append(tr("app.window_status", n=with_figure - outside, total=with_figure, months=window,
-                    old=outside, areas=tr(f"app.areas_{result.level}")))
+    if result.estimated:
+        summary = result.estimates
+        parts.append(tr("app.estimate_status", observed=summary["observed"], estimated=summary["estimated"],
+                        total=summary["observed"] + summary["estimated"], as_of=month_end,
+                        national=number(summary["national_footing"]), error=f"{summary['typical_error_pct']:.0f}"))
+    else:
+        parts.append(tr("app.window_status", n=with_figure - outside, total=with_figure, months=window,
+                        old=outside, areas=tr(f"app.areas_{result.level}")))
     st.markdown(" · ".join(md(p) for p in parts))
 
 with left:
@@ -504,7 +514,8 @@ def table_tab() -> None:
     columns = {"adcode": "adcode", "name": tr("app.col_province"), "shown": tr("app.value"),
                "count": tr("app.col_figure"), "as_of": tr("app.as_of_col"), "age_months": tr("app.col_age"),
                "target": tr("app.col_target"), "attainment": tr("app.col_attainment"),
-               "projected": tr("app.col_projected"), "source": tr("app.col_source")}
+               "estimate": tr("app.col_estimate"), "projected": tr("app.col_projected"),
+               "source": tr("app.col_source")}
     table = pd.DataFrame({
         "adcode": shown["adcode"], "name": area_names(shown),
         "shown": [geo.format_value(v, view_key) for v in shown["value"]],
@@ -512,6 +523,10 @@ def table_tab() -> None:
         "as_of": shown["as_of"].fillna(""), "age_months": shown["age_months"],
         "target": [number(v, "target") if pd.notna(v) else "" for v in shown["target"]],
         "attainment": [number(v, "attainment") if pd.notna(v) else "" for v in shown["attainment_pct"]],
+        "estimate": [tr("app.estimate_cell", value=number(e), low=number(lo), high=number(hi))
+                     if est is True else "" for est, e, lo, hi in
+                     zip(shown.get("estimated", [None] * len(shown)), shown.get("estimate", shown["count"]),
+                         shown.get("low80", shown["count"]), shown.get("high80", shown["count"]))],
         "projected": [number(v) if pd.notna(v) else "" for v in shown["projected"]],
         "source": shown["source"].fillna("")}).rename(columns=columns)
     st.dataframe(table, hide_index=True, width="stretch", height=380,

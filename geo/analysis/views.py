@@ -164,6 +164,7 @@ class ViewResult:
     facilities: pd.DataFrame | None = None  # the bundle's facility registry, for map layers
     hubs: pd.DataFrame | None = None
     target_path: pd.DataFrame | None = None  # national path points (target_date, value), if any
+    model: object | None = None  # the estimates it used (geo.analysis.estimates.Estimates)
     level: str = "province"  # what a row of `frame` is: province, or prefecture / county (a drill-down)
     area: str | None = None  # a drill-down's province or prefecture, whose areas `frame` holds
 
@@ -191,6 +192,23 @@ class ViewResult:
         if "estimated" not in self.frame:
             return 0
         return int(((self.frame["estimated"] == True) & self.frame["value"].notna()).sum())  # noqa: E712
+
+    @property
+    def estimates(self) -> dict | None:
+        """With estimates: how many areas are observed (a figure of the month) and estimated, the
+        sum on MIIT's footing, and the backtest's median error for the gaps of the estimated
+        areas (months since each one's last figure)."""
+        if not self.estimated or self.model is None:
+            return None
+        from .backtest import NO_FIGURE_LEFT, gap_bucket
+        rows = self.frame[self.frame["value"].notna()]
+        estimated = rows[rows["estimated"] == True]  # noqa: E712
+        buckets = [gap_bucket(a) if a == a else NO_FIGURE_LEFT for a in estimated["age_months"]]
+        errors = [self.model.calibration["median_error_pct"].get(b) for b in buckets]
+        errors = [e for e in errors if e is not None]
+        return {"observed": int(len(rows) - len(estimated)), "estimated": int(len(estimated)),
+                "national_footing": float(self.frame["national_footing"].sum()),
+                "typical_error_pct": float(np.median(errors)) if errors else float("nan")}
 
     @property
     def selected(self) -> list[str]:
@@ -299,7 +317,7 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
     return ViewResult(gpd.GeoDataFrame(frame, geometry="geometry", crs=bundle.boundaries.crs), metric,
                       spec, rule, rule_label, notes,
                       _national(latest, path, metric), bundle.facilities, bundle.hubs,
-                      path.points if path is not None else None)
+                      path.points if path is not None else None, estimates)
 
 
 def _comparisons(frame: pd.DataFrame, counts: pd.Series) -> dict[str, pd.Series]:

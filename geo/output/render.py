@@ -25,7 +25,7 @@ from ..data.metrics import METRICS
 from ..i18n import DEFAULT_LANGUAGE, in_language, label, t
 from .classify import NO_DATA_COLOUR, Classification, classify, classify_fixed
 
-MAP_PROPERTIES = ("adcode", "fill", "tooltip")  # the allow-list: nothing else reaches the browser
+MAP_PROPERTIES = ("adcode", "fill", "estimated", "tooltip")  # the allow-list: nothing else reaches the browser
 _UNSAFE = {ord("{"): "&#123;", ord("}"): "&#125;", ord("$"): "&#36;", ord("`"): "&#96;",
            ord("\\"): "&#92;"}
 CHINA_BOUNDS = [[18.0, 73.5], [53.6, 135.1]]  # the mainland, for the first zoom
