@@ -55,6 +55,7 @@ class Recorder:
             group.add_to(page)
         found = re.findall(r'geo_json_\w+_add\((\{"features".*?"type": "FeatureCollection"\})\);',
                            page.get_root().render())
+        found = [f for f in found if '"tooltip"' in f]  # not the hatching of estimates
         assert len(found) == 1, f"{len(found)} province layers in the page"
         return json.loads(found[0])
 
@@ -94,12 +95,15 @@ def test_default_view_is_5g_with_the_national_headline_and_sources_for_all_provi
     data = rec.geojson()
     assert len(data["features"]) == 34
     props = {f["id"]: f["properties"] for f in data["features"]}
-    assert props["110000"]["metric"] == "bs5g" and props["110000"]["view"] == "value"
+    assert props["110000"]["metric"] == "bs5g" and props["110000"]["view"] == "nowcast"
+    assert all(props[a]["estimated"] is not None and props[a]["value"] is not None
+               for a in props if a not in ("710000", "810000", "820000"))  # every mainland province
     assert props["110000"]["count"] > 0 and props["110000"]["as_of"] and props["110000"]["source"]
     assert props["220000"]["count"] is None  # Jilin: no sourced figure
     headline = at.markdown[1].value.replace("\\", "")  # as shown: without the markdown escapes
     assert "China: 4,838,000 at 2025-12-31: 108 % of the target in force then (4,500,000)" in headline
-    assert "older" in headline
+    assert "0 observed and 31 estimated of 31 provinces at 2025-12-31" in headline
+    assert "add up to the national 4,838,000" in headline and "median" in headline
     assert "110000" in rec.downloads["csv"]
     assert rec.downloads["parquet"].startswith(b"PAR1")  # GeoParquet beside GeoJSON and CSV
     layer = rec.map_layer()  # the province layer that reaches the browser
@@ -109,6 +113,7 @@ def test_default_view_is_5g_with_the_national_headline_and_sources_for_all_provi
 
 def test_nothing_is_coloured_by_a_figure_older_than_the_window(app):
     at, rec = app
+    at.selectbox(key="view").set_value("value").run()
     props = {f["id"]: f["properties"] for f in rec.geojson()["features"]}
     assert props["120000"]["in_window"] is False and props["120000"]["value"] is None  # Tianjin 2020
     fills = {f["properties"]["adcode"]: f["properties"]["fill"] for f in rec.map_layer()["features"]}

@@ -104,7 +104,8 @@ class Estimates:
         sd = np.sqrt(var)
         observed = ev.provinces["adcode"].isin(list(held)).to_numpy()
         estimate = np.exp(log_y)
-        shown = np.where(observed, estimate, np.round(estimate))  # an estimate has no decimals to give
+        figure = ev.provinces["adcode"].map(held).to_numpy(float)  # a figure of the month, as given
+        shown = np.where(observed, figure, np.round(estimate))  # an estimate has no decimals to give
         k80, k95 = self.calibration["k80"], self.calibration["k95"]
         out = pd.DataFrame({
             "adcode": ev.provinces["adcode"].to_numpy(object), "estimate": shown,

@@ -24,12 +24,15 @@ The model (METHOD), per province p of region r, by month t from 2019-12 to 2027-
   national figure); that common ratio k(t) is read from the regions whose every province has
   figures (East, Central), so the provinces' estimates are raked to k(t)·R_r(t), and, divided by
   k(t), add up exactly to MIIT's totals (`national_footing`);
-* raking: at a month inside the splits' dates each region's provinces are raked to its total,
-  elsewhere all provinces to the national total; each province moves in proportion to its own
-  variance (log shift v_p·λ), so a figure of that month barely moves and a province with no
+* raking: from the first regional split on, each region's provinces are raked to its total
+  (MIIT's split, interpolated between split dates; after the last, its share of the national
+  total, so that a region's remainder stays in the region); before the first split, when the
+  regions' shares moved fast and are unknown, all provinces to the national total. Each
+  province moves in proportion to its own
+  variance (log shift v_p·λ), a figure of that month stays as it is, and a province with no
   figure takes the region's remainder.
 
-Noise levels (the random walk's monthly step and a figure's base error) are chosen by maximum
+Noise levels (the deviation's decay and spread, a figure's base error) are chosen by maximum
 likelihood over a small grid (`fit`).
 """
 from __future__ import annotations
@@ -81,10 +84,6 @@ class Evidence:
             raise ValueError(f"{pd.Timestamp(when).date()} is outside the estimates' months "
                              f"{self.months[0]:%Y-%m} to {self.months[-1]:%Y-%m}")
         return int(i)
-
-    def raked_to_regions(self, i: int) -> bool:
-        t = self.months[i]
-        return self.split_start is not None and self.split_start <= t <= self.split_end
 
     def without(self, keep: np.ndarray) -> "Evidence":
         """The same evidence with only the figures where `keep` is true (for the backtest)."""
@@ -335,7 +334,9 @@ def _fit(ev: Evidence, noise) -> Fit:
 
 def _log_ratio(ev: Evidence, mean, var) -> np.ndarray:
     """log k(t): in each region whose every province has figures, the log of the sum of its
-    provinces' shares (own footing over MIIT's total), precision-weighted across those regions."""
+    provinces' shares (own footing over MIIT's total), precision-weighted across those regions.
+    After the last regional split it is held: there the sums rest on provinces drifting toward
+    their anchors, not on totals they were measured against."""
     regions = ev.provinces["region"].to_numpy(object)
     num, den = np.zeros(len(ev.months)), np.zeros(len(ev.months))
     for region in FULL_REGIONS:
@@ -345,7 +346,11 @@ def _log_ratio(ev: Evidence, mean, var) -> np.ndarray:
         var_log = (shares ** 2 * var[inside]).sum(axis=0) / total ** 2
         num += np.log(total) / var_log
         den += 1.0 / var_log
-    return num / den
+    out = num / den
+    if ev.split_end is not None:
+        last = int(np.searchsorted(ev.months, ev.split_end, side="right")) - 1
+        out[last + 1:] = out[last]
+    return out
 
 
 # ----------------------------------------------------------------------------- raking
@@ -370,30 +375,31 @@ def _rake(log_y: np.ndarray, var: np.ndarray, target: float) -> np.ndarray:
     return log_y + var * (0.5 * (lo + hi))
 
 
-HELD_VAR = 1e-8  # a figure of the very month is held (it moves by a negligible amount)
-
-
 def raked(fit: Fit, i: int, held: dict | None = None):
     """At month index i: each province's log estimate on its own footing after raking, its
     variance, and the log totals it was raked to. `held`: adcode -> a figure of that month,
-    which stays as it is."""
+    which stays exactly as it is (the others are raked to the total less the held figures)."""
     ev = fit.evidence
     regions = ev.provinces["region"].to_numpy(object)
     log_r = np.array([ev.log_region(r)[i] for r in regions])
     log_y = fit.mean[:, i] + log_r
     var = fit.var[:, i] + ev.national_sd[i] ** 2
-    rake_var = fit.var[:, i].copy()
-    for j, a in enumerate(ev.provinces["adcode"]):
-        if held and a in held:
-            log_y[j], rake_var[j] = np.log(held[a]), HELD_VAR
+    fixed = ev.provinces["adcode"].isin(list(held or {})).to_numpy()
+    for j in np.flatnonzero(fixed):
+        log_y[j] = np.log(held[ev.provinces["adcode"].iloc[j]])
     out = log_y.copy()
     ratio = fit.log_ratio[i]
-    if ev.raked_to_regions(i):
-        for region in REGIONS:
-            inside = regions == region
-            target = np.exp(ratio + ev.log_region(region)[i])
-            out[inside] = _rake(log_y[inside], rake_var[inside], target)
+    # Each region to its total: MIIT's split (interpolated between split dates; after the last,
+    # its shares of the national total: they move slowly once the network is built). Before the
+    # first split the regions' shares moved fast and are unknown: the nation only.
+    if ev.split_start is not None and ev.months[i] >= ev.split_start:
+        groups = [(regions == r, ev.log_region(r)[i]) for r in REGIONS]
     else:
-        out = _rake(log_y, rake_var, float(np.exp(ratio + ev.log_national[i])))
+        groups = [(np.ones(len(regions), dtype=bool), ev.log_national[i])]
+    for inside, log_total in groups:
+        free = inside & ~fixed
+        rest = float(np.exp(ratio + log_total)) - float(np.exp(log_y[inside & fixed]).sum())
+        if free.any() and rest > 0:
+            out[free] = _rake(log_y[free], fit.var[free, i], rest)
     return out, var
 

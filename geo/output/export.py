@@ -105,6 +105,8 @@ def to_geojson(result: ViewResult, path=None, *, frame=None, lang: str = "en") -
     are null. Same input -> same bytes. Written to `path` (atomically) when given."""
     frame = result.selection if frame is None else frame
     rows = table(result, frame)
+    if rows["derived"].map(type).nunique() > 1:  # "estimated" beside true/false: one type per column
+        rows["derived"] = rows["derived"].map(lambda d: d if isinstance(d, str) else str(bool(d)).lower())
     geometry = frame.set_index("adcode").geometry
     features = []
     for record in rows.to_dict(orient="records"):
@@ -135,6 +137,8 @@ def to_geoparquet(result: ViewResult, path=None, *, frame=None, lang: str = "en"
 
     frame = result.selection if frame is None else frame
     rows = table(result, frame)
+    if rows["derived"].map(type).nunique() > 1:  # "estimated" beside true/false: one type per column
+        rows["derived"] = rows["derived"].map(lambda d: d if isinstance(d, str) else str(bool(d)).lower())
     geometry = frame.set_index("adcode").geometry
     shapes = [shapely.orient_polygons(_to_wgs84(geometry.loc[code]), exterior_cw=False)
               for code in rows["adcode"]]
