@@ -496,17 +496,28 @@ def trajectory_tab() -> None:
                             for a, v in zip(lines["adcode"], lines["value"])]
         lines["target_per_10k"] = [v / (national_pop if a == "100000" else population.get(a, float("nan")))
                                    for a, v in zip(lines["adcode"], lines["target"])]
+        for column in ("low", "high"):
+            lines[f"{column}_per_10k"] = [v / population.get(a, float("nan"))
+                                          for a, v in zip(lines["adcode"], lines[column])]
         lines["date"] = pd.to_datetime(lines["date"])
         base_chart = alt.Chart(lines).encode(x=alt.X("date:T", title=None),
                                              color=alt.Color("name:N", title=None))
-        observed = base_chart.transform_filter("datum.kind != 'projected'").mark_line(point=True).encode(
-            y=alt.Y("per_10k:Q", title=tr("app.per_10k_axis")), tooltip=["name", "date:T", "kind", "value"])
+        observed = base_chart.transform_filter("datum.kind == 'observed' || datum.kind == 'interpolated'").mark_line(
+            point=True).encode(y=alt.Y("per_10k:Q", title=tr("app.per_10k_axis")),
+                               tooltip=["name", "date:T", "kind", alt.Tooltip("value:Q", format=",.0f")])
+        # Estimates: a band (their 80 % interval) under a thin dashed line, never dots like figures.
+        band = base_chart.transform_filter("datum.kind == 'estimated'").mark_area(opacity=0.18).encode(
+            y="low_per_10k:Q", y2="high_per_10k:Q")
+        estimated = base_chart.transform_filter("datum.kind == 'estimated'").mark_line(
+            strokeDash=[4, 3], strokeWidth=1.2).encode(
+            y="per_10k:Q", tooltip=["name", "date:T", "kind", alt.Tooltip("value:Q", format=",.0f"),
+                                    alt.Tooltip("low:Q", format=",.0f"), alt.Tooltip("high:Q", format=",.0f")])
         projected = base_chart.transform_filter("datum.kind == 'projected'").mark_line(
             strokeDash=[5, 4], point=alt.OverlayMarkDef(shape="triangle-up")).encode(
             y="per_10k:Q", tooltip=["name", "date:T", "kind", "value", "low", "high"])
         target = base_chart.transform_filter("datum.adcode == '100000'").mark_line(
             color="#b30000", strokeDash=[2, 2]).encode(y="target_per_10k:Q")
-        st.altair_chart((observed + projected + target).properties(height=360), width="stretch")
+        st.altair_chart((band + estimated + observed + projected + target).properties(height=360), width="stretch")
         st.caption(md(tr("app.trajectory_note")))
 
 

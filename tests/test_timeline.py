@@ -64,7 +64,7 @@ def test_real_data_at_the_default_date_tianjin_is_outside_the_window_and_not_com
     # Not compared means no "reaches its target about ..." either (its 2019-2020 trend says 2021-07).
     assert pd.isna(tianjin["target_reached"]) and pd.isna(tianjin["target_reached_how"])
     assert geo.view(bundle, metric="bs5g", view="gap", tolerance_months=72).frame.set_index(
-        "adcode").loc["120000", "target_reached_how"] == "projected"
+        "adcode").loc["120000", "target_reached_how"] == "estimated"  # the model reaches it (one way of estimating)
     assert (v.frame["in_window"] == False).sum() == v.outside_window > 0  # noqa: E712
     coloured = v.frame[v.frame["value"].notna()]
     assert (coloured["age_months"] <= 24).all()  # nothing coloured by a figure older than the window
@@ -91,14 +91,16 @@ def test_real_data_high_tech_zones_are_counted_as_of_the_date(bundle):
     assert hebei("2025-12-31") == 5 and hebei("2026-06-30") == 6  # 雄安 from 2026-02
 
 
-def test_trajectory_marks_every_row_and_never_projects_before_the_last_figure(bundle):
+def test_trajectory_marks_every_row_and_estimates_with_the_model(bundle):
+    # 5G has a model: between and after the figures, one way of estimating (no trend projection).
     table = trajectory(bundle, "bs5g")
-    assert set(table["kind"]) == {"observed", "interpolated", "projected"}
-    for _, rows in table.groupby("adcode"):
-        observed = rows[rows["kind"] == "observed"]["date"]
-        projected = rows[rows["kind"] == "projected"]["date"]
-        assert projected.empty or projected.min() > observed.max()
-    projected = table[table["kind"] == "projected"]
-    assert (projected["low"] <= projected["value"]).all() and (projected["value"] <= projected["high"]).all()
-    assert projected["method"].str.startswith("linear trend").all()
+    assert set(table["kind"]) == {"observed", "estimated"}
+    estimated = table[table["kind"] == "estimated"]
+    assert (estimated["low"] < estimated["value"]).all() and (estimated["value"] < estimated["high"]).all()
+    assert estimated["method"].str.startswith("model-based").all()
+    assert (estimated["adcode"] == "220000").any()  # Jilin: no figure, still estimated
+    guizhou = table[(table["adcode"] == "520000") & table["date"].str.startswith("2022-12")]
+    # Its figure of 2022-12 (84,300, exact; a quarter-end) is that month's value: no estimate beside it.
+    assert set(guizhou["kind"]) == {"observed"}
+    assert len(table[(table["adcode"] == "520000") & table["date"].str.startswith("2022-09")]) == 1
     assert np.isfinite(table.loc[table["adcode"] == "100000", "target"]).any()

@@ -91,7 +91,7 @@ class Estimates:
                   if b in self.calibration["median_error_pct"]]
         return float(np.median(errors)) if errors else None
 
-    def at(self, when) -> pd.DataFrame:
+    def at(self, when, describe: bool = True) -> pd.DataFrame:
         """Per province of the model (adcode order): at the month of `when`, `observed` (a figure
         of that month) or the estimate with its intervals, its footing on MIIT's totals, basis
         and method."""
@@ -116,9 +116,26 @@ class Estimates:
             spread = np.exp(k * sd)
             out[f"low{name}"] = np.where(observed, np.nan, np.round(estimate / spread))
             out[f"high{name}"] = np.where(observed, np.nan, np.round(estimate * spread))
-        out["method"] = [None if o else self.method for o in observed]
-        out["basis"] = [None if o else self._basis(a, i) for a, o in zip(out["adcode"], observed)]
+        if describe:  # the words (per province: its figures and totals) only where they are shown
+            out["method"] = [None if o else self.method for o in observed]
+            out["basis"] = [None if o else self._basis(a, i) for a, o in zip(out["adcode"], observed)]
         return out
+
+    @cached_property
+    def path(self) -> pd.DataFrame:
+        """Every province at every month of the model, as `at` gives it: adcode, date, estimate,
+        low80, high80, estimated (a long table, computed once)."""
+        pieces = []
+        for month in self.evidence.months:
+            at = self.at(month, describe=False)[["adcode", "estimate", "low80", "high80", "estimated"]]
+            pieces.append(at.assign(date=month))
+        return pd.concat(pieces, ignore_index=True)
+
+    def reached(self, adcode: str, goal: float, after) -> pd.Timestamp | None:
+        """The first month-end after `after` whose estimate of `adcode` is at least `goal`."""
+        rows = self.path[(self.path["adcode"] == adcode) & (self.path["date"] > pd.Timestamp(after))]
+        met = rows[rows["estimate"] >= goal]
+        return None if met.empty else pd.Timestamp(met["date"].iloc[0])
 
     def chance_at_least(self, frame: pd.DataFrame, target: pd.Series) -> np.ndarray:
         """The chance (%) that each province's count is at least its target: 100 or 0 for an

@@ -38,12 +38,12 @@ likelihood over a small grid (`fit`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..data.observations import population_for_year
 from ..data.regions import NATIONAL_ADCODE, REGIONS
-from ..i18n import Text
 
 MONTHS = pd.date_range("2019-12-31", "2027-12-31", freq="ME")
 FULL_REGIONS = ("East", "Central")  # every province has figures: the regions k(t) is read from

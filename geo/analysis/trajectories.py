@@ -1,6 +1,11 @@
 """Each province's trajectory: its dated figures, the years between them, a projection after the
 last, and the target in force at every date, in one long table (the chart and the command line's
-`trajectory` read it). Every row says what it is: observed, interpolated or projected.
+`trajectory` read it). Every row says what it is: observed, interpolated, estimated or projected.
+
+Where the metric has a model (geo.analysis.estimates), a province's rows between and after its
+figures are the model's estimates at quarter-ends, with their 80 % interval (kind "estimated"):
+one way of estimating. Interpolations and trend projections are for the nation and for a
+series without a model.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from . import timeline
 
 COLUMNS = ["adcode", "name_en", "name_zh", "date", "kind", "value", "low", "high", "qualifier",
            "target", "rule", "method", "source"]
-KINDS = ("observed", "interpolated", "projected")
+KINDS = ("observed", "interpolated", "estimated", "projected")
 
 
 def trajectory(bundle, metric: str, *, rule: str | None = None, until: str | None = None,
@@ -34,6 +39,7 @@ def trajectory(bundle, metric: str, *, rule: str | None = None, until: str | Non
     national = timeline.series(rows, metric, NATIONAL_ADCODE)
     until = pd.Timestamp(until) if until else None
     wanted = set(adcodes) if adcodes else None
+    model = bundle.estimates(metric)
     pieces = []
     for adcode, group in rows.groupby("adcode"):
         if wanted is not None and adcode not in wanted and adcode != NATIONAL_ADCODE:
@@ -44,7 +50,9 @@ def trajectory(bundle, metric: str, *, rule: str | None = None, until: str | Non
         if points.empty:
             continue
         sources = {d: source_text(r) for d, (_, r) in zip(group["as_of_date"], group.iterrows())}
-        pieces.append(_province_rows(adcode, points, sources, national, until))
+        pieces.append(_province_rows(adcode, points, sources, national, until, model is None))
+    if model is not None:
+        pieces.append(_estimated_rows(model, wanted, until))
     if not pieces:
         return pd.DataFrame(columns=COLUMNS)
     out = pd.concat(pieces, ignore_index=True)
@@ -64,7 +72,25 @@ def trajectory(bundle, metric: str, *, rule: str | None = None, until: str | Non
     return out[COLUMNS].sort_values(["adcode", "date", "kind"], ignore_index=True)
 
 
-def _province_rows(adcode, points, sources, national, until) -> pd.DataFrame:
+def _estimated_rows(model, wanted, until) -> pd.DataFrame:
+    path = model.path
+    keep = path["estimated"] & (path["date"].dt.month % 3 == 0)
+    if wanted is not None:
+        keep &= path["adcode"].isin(list(wanted))
+    if until is not None:
+        keep &= path["date"] <= until
+    rows = path[keep]
+    registry = by_adcode()
+    return pd.DataFrame({
+        "adcode": rows["adcode"].to_numpy(object), "date": rows["date"].dt.strftime("%Y-%m-%d").to_numpy(object),
+        "kind": "estimated", "value": rows["estimate"].to_numpy(float), "low": rows["low80"].to_numpy(float),
+        "high": rows["high80"].to_numpy(float), "qualifier": "", "method": str(model.method),
+        "source": "derived: model-based estimate (80 % interval in low, high)",
+        "name_en": [registry[a].name_en for a in rows["adcode"]],
+        "name_zh": [registry[a].name_zh for a in rows["adcode"]]})
+
+
+def _province_rows(adcode, points, sources, national, until, trends: bool = True) -> pd.DataFrame:
     unit = by_adcode().get(adcode)
     names = (unit.name_en, unit.name_zh) if unit else ("China", "全国")
     dates = pd.to_datetime(points["as_of_date"])
@@ -72,11 +98,11 @@ def _province_rows(adcode, points, sources, national, until) -> pd.DataFrame:
              "qualifier": q, "method": "", "source": sources.get(d, "")}
             for d, v, q in zip(dates, points["value"], points.get("qualifier", ["="] * len(points)))]
     year_ends = pd.date_range(dates.min(), dates.max(), freq="YE")
-    between = [d for d in year_ends if d not in set(dates)]
+    between = [d for d in year_ends if d not in set(dates)] if trends or adcode == NATIONAL_ADCODE else []
     for d, v in zip(between, timeline.interpolate(dates, points["value"], between)):
         rows.append({"date": d, "kind": "interpolated", "value": v, "low": np.nan, "high": np.nan,
                      "qualifier": "", "method": "linear between its figures", "source": ""})
-    if adcode != NATIONAL_ADCODE:
+    if adcode != NATIONAL_ADCODE and trends:
         trend = timeline.Trend(points, national)
         horizon = dates.max() + pd.DateOffset(months=timeline.PROJECTION_HORIZON_MONTHS)
         for d in pd.date_range(dates.max() + pd.offsets.YearEnd(1), min(horizon, until or horizon), freq="YE"):

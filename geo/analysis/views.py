@@ -298,7 +298,7 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
             frame.loc[known, "chance_met_pct"] = estimates.chance_at_least(frame[known], frame.loc[known, "target"])
 
     frame = frame.join(_projections(frame, rows, metric, date, national_series, spec, bundle.targets,
-                                    observations, rule, target_year))
+                                    observations, rule, target_year, bundle.estimates(metric.key)))
     # When a target is reached is a comparison too: none for a figure outside the window.
     frame.loc[~compared, ["target_reached", "target_reached_how"]] = None
     frame["value"] = view.compute(frame.assign(count=used)).astype("float64").where(compared)
@@ -385,10 +385,13 @@ PROJECTION_COLUMNS = ["projected", "projected_low", "projected_high", "projectio
 
 
 def _projections(frame, rows, metric, date, national, spec, all_targets, observations, rule,
-                 target_year: int) -> pd.DataFrame:
+                 target_year: int, model=None) -> pd.DataFrame:
     """Per province: a projection at the view's date (after its last figure) and when its figures
     reach its share of the target due at the end of `target_year`. Derived; empty for metrics
-    that are not dated series of a total."""
+    that are not dated series of a total. Where the metric has a model (`model`), there is one
+    way of estimating: the projection is the model's estimate after the last figure, with its
+    80 % interval, and the target is reached when the model's path reaches it; the trend
+    projections below are for a metric without one (a user's series)."""
     empty = dict.fromkeys(PROJECTION_COLUMNS[:3], np.nan) | dict.fromkeys(PROJECTION_COLUMNS[3:])
     out = {i: dict(empty) for i in frame.index}
     if metric.dated_series:
@@ -403,6 +406,8 @@ def _projections(frame, rows, metric, date, national, spec, all_targets, observa
             # early target.
             due = pd.Timestamp(f"{target_year}-12-31")
             goal = targets_mod.allocate(rule, metric.key, all_targets, observations, due).set_index("adcode")["target"]
+        if model is not None:
+            return _modelled_projections(frame, model, by_province, date, goal, out)
         for i, adcode in frame["adcode"].items():
             if adcode not in by_province:
                 continue
@@ -417,6 +422,32 @@ def _projections(frame, rows, metric, date, national, spec, all_targets, observa
                 reached, how = timeline.reach_date(trend, float(goal.get(adcode, np.nan)))
                 out[i].update(target_reached=reached.strftime("%Y-%m-%d") if reached is not None else None,
                               target_reached_how=how)
+    return pd.DataFrame.from_dict(out, orient="index", columns=PROJECTION_COLUMNS).astype(
+        dict.fromkeys(PROJECTION_COLUMNS[:3], "float64"))
+
+
+def _modelled_projections(frame, model, by_province, date, goal, out) -> pd.DataFrame:
+    at = model.at(date).set_index("adcode")
+    for i, adcode in frame["adcode"].items():
+        if adcode not in at.index or adcode not in by_province:
+            continue
+        figures = by_province[adcode]
+        last = figures["as_of_date"].max()
+        if at.at[adcode, "estimated"] and (last + pd.offsets.MonthEnd(0)) < date:
+            out[i].update(projected=at.at[adcode, "estimate"], projected_low=at.at[adcode, "low80"],
+                          projected_high=at.at[adcode, "high80"], projection_method=str(model.method))
+        target = float(goal.get(adcode, np.nan))
+        if np.isnan(target):
+            continue
+        met = figures[figures["value"].astype(float) >= target]
+        if len(met):
+            out[i].update(target_reached=met["as_of_date"].min().strftime("%Y-%m-%d"),
+                          target_reached_how="observed")
+        else:
+            reached = model.reached(adcode, target, last)
+            out[i].update(target_reached=reached.strftime("%Y-%m-%d") if reached is not None else None,
+                          target_reached_how="estimated" if reached is not None else
+                          "not reached by the model's last month")
     return pd.DataFrame.from_dict(out, orient="index", columns=PROJECTION_COLUMNS).astype(
         dict.fromkeys(PROJECTION_COLUMNS[:3], "float64"))
 

@@ -96,7 +96,7 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
                      f"{escape(in_language(row['method'], lang))}</small>")
     if not is_missing(row.get("projected")):
         lines.append(f"<i>{escape(t('projected_line', lang, as_of=spec.as_of, value=_round(row['projected']), low=_round(row['projected_low']), high=_round(row['projected_high'])))}</i>")
-    if row.get("target_reached_how") in ("observed", "projected") and row.get("target_reached"):
+    if row.get("target_reached_how") in ("observed", "projected", "estimated") and row.get("target_reached"):
         year = spec.target_year or (str(row["target_at"])[:4] if spec.target_at == "target_year" else "")
         year = year or _target_year(result)
         lines.append(escape(t(f"reached_{row['target_reached_how']}", lang, year=year,
