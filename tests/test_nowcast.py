@@ -231,7 +231,7 @@ def test_estimates_are_drawn_so_that_no_one_takes_them_for_figures(bundle):
     assert "ESTIMATED at 2025-10-31" in guangdong and "80 % interval" in guangdong and "basis:" in guangdong
     assert "Older than" not in guangdong  # an old figure's province is coloured by its estimate
     legend = dict((text, colour) for colour, text in geo.legend_entries(v, c))
-    assert legend["hatched: estimated (29 of 31); solid: observed"] == "estimated"
+    assert legend["hatched: estimated (29 of 31)"] == "estimated"
     html = geo.choropleth(v).get_root().render()
     assert "MultiLineString" in html
 

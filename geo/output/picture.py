@@ -373,6 +373,9 @@ def _plural(level: str) -> str:
 
 
 def _date_line(result) -> str:
+    if result.estimates:  # every province answered, observed or estimated
+        from .render import caption_lines
+        return caption_lines(result)[0]
     frame = result.selection  # the picked areas (all when none is picked): those in focus
     have = frame[frame["count"].notna()]
     line = (f"Figures as of {result.spec.as_of}: each {result.level}'s newest figure at or before "
@@ -380,7 +383,7 @@ def _date_line(result) -> str:
     if len(have):
         dates = sorted(have["as_of"].astype(str))
         line += f" (dated {dates[0]} to {dates[-1]})" if dates[0] != dates[-1] else f" (dated {dates[0]})"
-        old = int((have["in_window"] == False).sum())  # noqa: E712 (object column)
+        old = int(((have["in_window"] == False) & have["value"].isna()).sum())  # noqa: E712 (object column)
         if old:
             line += (f"; {old} older than the {result.spec.tolerance_months}-month window, hatched: "
                      "not coloured or compared")

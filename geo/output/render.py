@@ -551,7 +551,12 @@ def caption_lines(result: ViewResult, lang: str = DEFAULT_LANGUAGE) -> list[str]
     """What a map shown outside the app must say under its title: the time rule, the target rule,
     the sources of the figures shown, and the boundaries."""
     spec = result.spec
-    lines = [t("caption_window", lang, months=spec.tolerance_months, n=result.outside_window)]
+    summary = result.estimates
+    if summary:  # every province answered: say which are figures and which are estimates, and how
+        lines = [t("caption_estimates", lang, observed=summary["observed"], estimated=summary["estimated"],
+                   as_of=spec.as_of, error=f"{summary['typical_error_pct']:.0f}")]
+    else:
+        lines = [t("caption_window", lang, months=spec.tolerance_months, n=result.outside_window)]
     if result.rule:
         rule = label("rule", result.rule, lang, result.rule_label)
         lines.append(t("caption_rule", lang, rule=rule, compared=label("target_at", spec.target_at, lang)))
