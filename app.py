@@ -435,7 +435,7 @@ with headline:
         summary = result.estimates
         parts.append(tr("app.estimate_status", observed=summary["observed"], estimated=summary["estimated"],
                         total=summary["observed"] + summary["estimated"], as_of=month_end,
-                        national=number(summary["national_footing"]), error=f"{summary['typical_error_pct']:.0f}"))
+                        national=number(round(summary["national_footing"])), error=f"{summary['typical_error_pct']:.0f}"))
     else:
         parts.append(tr("app.window_status", n=with_figure - outside, total=with_figure, months=window,
                         old=outside, areas=tr(f"app.areas_{result.level}")))

@@ -117,8 +117,10 @@ class Estimates:
             out[f"low{name}"] = np.where(observed, np.nan, np.round(estimate / spread))
             out[f"high{name}"] = np.where(observed, np.nan, np.round(estimate * spread))
         if describe:  # the words (per province: its figures and totals) only where they are shown
-            out["method"] = [None if o else self.method for o in observed]
-            out["basis"] = [None if o else self._basis(a, i) for a, o in zip(out["adcode"], observed)]
+            # object dtype: the words stay Text (said in the reader's language), not plain strings
+            out["method"] = pd.Series([None if o else self.method for o in observed], dtype=object)
+            out["basis"] = pd.Series([None if o else self._basis(a, i) for a, o in zip(out["adcode"], observed)],
+                                     dtype=object)
         return out
 
     @cached_property

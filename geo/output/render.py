@@ -94,7 +94,7 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
     if _estimated(row):
         lines.append(f"<small>{escape(t('basis_line', lang, basis=in_language(row['basis'], lang)))}<br>"
                      f"{escape(in_language(row['method'], lang))}</small>")
-    if not is_missing(row.get("projected")):
+    if not is_missing(row.get("projected")) and not _estimated(row):  # an estimate says it once
         lines.append(f"<i>{escape(t('projected_line', lang, as_of=spec.as_of, value=_round(row['projected']), low=_round(row['projected_low']), high=_round(row['projected_high'])))}</i>")
     if row.get("target_reached_how") in ("observed", "projected", "estimated") and row.get("target_reached"):
         year = spec.target_year or (str(row["target_at"])[:4] if spec.target_at == "target_year" else "")
