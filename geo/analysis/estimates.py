@@ -172,8 +172,9 @@ class Estimates:
         before = own[own["month"] <= i].tail(2)
         after = own[own["month"] > i].head(1)
         shown = pd.concat([before, after])
-        figures = ", ".join(f"{'>' if q == '>' else ''}{v:,.0f} ({d})"
-                            for v, d, q in zip(shown["value"], shown["as_of"], shown["qualifier"]))
+        figures = ", ".join(f"{'>' if q == '>' else '≈' if k == 'per_10k' else ''}{v:,.0f} ({d}"
+                            f"{', per 10k × population' if k == 'per_10k' else ''})"
+                            for v, d, q, k in zip(shown["value"], shown["as_of"], shown["qualifier"], shown["kind"]))
         month = ev.months[i]
         if ev.split_start is not None and month < ev.split_start:
             split = ev.split_start.strftime("%Y-%m")
