@@ -226,15 +226,15 @@ def run_measured(command: list[str], cwd: Path) -> tuple[float, float]:
     return wall, peak / 1024
 
 
-def baseline_tree(rev: str) -> Path:
+def baseline_tree(rev: str, repo: Path) -> Path:
     """The tree of commit `rev`, exported to a temporary folder (no work tree of ours touched)."""
     import tempfile
-    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True,
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=repo, capture_output=True,
                          text=True, check=True).stdout.strip()
     folder = Path(tempfile.gettempdir()) / f"rollout_baseline_{sha}"
     if not (folder / "geo").is_dir():
         folder.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", sha], cwd=ROOT, capture_output=True, check=True)
+        archive = subprocess.run(["git", "archive", sha], cwd=repo, capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
     return folder
 
@@ -249,7 +249,7 @@ def bench_files(args) -> None:
     os.environ.setdefault("ROLLOUT_CACHE_DIR", str(ROOT / ".cache"))
     trees = {"this tree": ROOT}
     if args.baseline:
-        trees[f"baseline {args.baseline}"] = baseline_tree(args.baseline)
+        trees[f"baseline {args.baseline}"] = baseline_tree(args.baseline, Path(args.repo))
     cases = [(n, fmt, level, datum) for n in sizes for fmt in formats for level in args.levels.split(",")
              for datum in args.datums.split(",")]
     if args.only:
@@ -289,6 +289,8 @@ def main(argv=None) -> None:
     parser.add_argument("--formats", default="csv,parquet")
     parser.add_argument("--datums", default="wgs84,gcj02")
     parser.add_argument("--baseline", default="HEAD~1", help="commit to compare with ('' for none)")
+    parser.add_argument("--repo", default=str(ROOT), help="git repository of the baseline "
+                        "(when this tree is itself an exported copy)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", default="/tmp/rollout_bench_files")
     parser.add_argument("--only", default="", help="cases N:FORMAT:LEVEL:DATUM, comma-separated")
