@@ -231,6 +231,14 @@ def _text_frames(path: Path, chunk_rows: int, max_rows: int | None) -> Iterator[
                              found=_line_text(header_cells))
 
 
+def _text_buffer(one: pa.Array) -> pa.Buffer:
+    """The UTF-8 bytes of a one-string array, without copying them into a Python string."""
+    _, offsets, data = one.buffers()
+    width = np.int64 if pa.types.is_large_string(one.type) else np.int32
+    start, end = np.frombuffer(offsets, dtype=width, count=2, offset=one.offset * np.dtype(width).itemsize)
+    return data.slice(int(start), int(end - start))
+
+
 class _Feed:
     """The physical lines of a text file, as the csv module reads them (a line ends at \n, \r
     or \r\n): the head's lines first, then the file's; or a block of whole lines at a time."""
@@ -369,7 +377,7 @@ class _Body:
                                 pa.scalar("\n", pa.large_string()))
         names = [str(i) for i in range(self.width)]
         table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(joined[0].as_py().encode("utf-8"))),
+            pa.BufferReader(_text_buffer(joined)),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=self.delimiter, quote_char='"',
                                              double_quote=True, escape_char=False,

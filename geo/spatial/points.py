@@ -68,9 +68,9 @@ def _parse_column(values: pd.Series, axis: str) -> tuple[np.ndarray, np.ndarray]
     # Plain decimals are read in bulk; everything else (blanks, markers, "nan", "inf", spaces
     # around the number, full-width digits, DMS) goes through the careful path one at a time.
     slow = np.flatnonzero(~np.isfinite(numbers))
-    raw = values.to_numpy(dtype=object)
-    for i in slow:
-        numbers[i], problem[i] = _parse_value(raw[i], axis)
+    raw = values.iloc[slow].to_numpy(dtype=object)  # only these become Python objects
+    for i, value in zip(slow.tolist(), raw):
+        numbers[i], problem[i] = _parse_value(value, axis)
     return numbers, problem
 
 
@@ -160,9 +160,10 @@ def _parsed(frame: pd.DataFrame, lon_col: str, lat_col: str):
         reason[i] = "; ".join(p for p in (lon_problem[i], lat_problem[i]) if p)
 
     if "problem" in frame.columns:
-        problem = frame["problem"].fillna("").astype(str).to_numpy()
-        flagged = problem != ""
-        status[flagged], reason[flagged] = "invalid_feature", problem[flagged]
+        problem = frame["problem"].fillna("")
+        flagged = np.flatnonzero((problem != "").to_numpy(dtype=bool))
+        status[flagged] = "invalid_feature"
+        reason[flagged] = problem.iloc[flagged].astype(str).to_numpy(dtype=object)
     return lon, lat, status, reason
 
 
