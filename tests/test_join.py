@@ -160,3 +160,20 @@ def test_a_polygonal_piece_survives_a_geometry_collection_area(tmp_path):
     loaded = join.AreaIndex.load(tmp_path / "i.npz")
     got = loaded.assign([0.5, 1.5, 2.0, 1.5], [0.5, 0.75, 0.25, 0.25])
     assert list(got) == ["000001", "000002", "", ""]
+
+
+def test_a_loaded_index_makes_only_the_pieces_a_query_needs(tmp_path, monkeypatch):
+    monkeypatch.setattr(join, "_BUCKET", 1)  # one piece per bucket: every bucket is visible
+    index = join.AreaIndex.from_frame(frame(AREAS), cell_size=1 / 4, tile_depth=3)
+    loaded = join.AreaIndex.from_bytes(index.to_bytes())
+    assert loaded._built is not None and not loaded._built.any()  # loading makes no geometry
+    near = [(1.0, 0.5, "100000"), (0.0, 0.0, "200000"), (2.0 + 1e-9, 0.5, "")]
+    lon, lat, expected = zip(*near)
+    assert list(loaded.assign(list(lon), list(lat))) == list(expected)
+    assert 0 < loaded._built.sum() < len(loaded._built)  # the squares' pieces only
+    lon, lat, expected = zip(*POINTS)
+    assert list(loaded.assign(list(lon), list(lat))) == list(expected)
+    # Made a bucket at a time or all at once, the pieces are the ones saved, vertex for vertex.
+    parts, owner = shapely.get_parts(index.pieces, return_index=True)
+    eager = shapely.multipolygons(parts, indices=owner)
+    assert shapely.equals_exact(loaded.pieces, eager, tolerance=0).all()

