@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from functools import partial
+from urllib.parse import urlencode
 
 import altair as alt
 import pandas as pd
@@ -106,8 +107,8 @@ def read_link() -> list[str]:
     return notes
 
 
-def write_link() -> None:
-    """Keep the link in step with the choices, so that copying it shares exactly this view."""
+def link_params() -> dict[str, str]:
+    """The query parameters of this run's choices (read after the widgets have their values)."""
     params = {}
     for key, name in LINK.items():
         value = st.session_state.get(key)
@@ -122,6 +123,12 @@ def write_link() -> None:
     elif "_map_view" in st.session_state:
         (lat, lon), zoom = st.session_state["_map_view"]
         params["c"], params["z"] = f"{lat:.3f},{lon:.3f}", f"{zoom:g}"
+    return params
+
+
+def write_link() -> None:
+    """Keep the link in step with the choices, so that copying it shares exactly this view."""
+    params = link_params()
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
 
@@ -542,7 +549,9 @@ def sources_tab() -> None:
 
 def share_tab() -> None:
     link = st.context.url or ""
-    query = "&".join(f"{k}={v}" for k, v in st.query_params.items())
+    # From this run's choices: the address bar's parameters are still the previous run's until
+    # write_link() at the end of this run.
+    query = urlencode(link_params(), safe=",")
     st.caption(tr("app.copy_link"))
     st.code(f"{link.split('?')[0]}?{query}" if query else link, language=None)
     st.download_button(tr("app.download_geojson"), partial(geo.to_geojson, result, lang=lang), f"{stem}.geojson",

@@ -382,3 +382,30 @@ def test_approximate_values_only_with_the_switch_and_then_marked_about(app):
     tooltip = next(f["properties"]["tooltip"] for f in rec.map_layer()["features"]
                    if f["properties"]["adcode"] == "110000")
     assert "about 12,000" in tooltip
+
+
+def shared_link(at) -> dict:
+    """The query of the link the Link & downloads tab offers to copy, as a dict."""
+    from urllib.parse import parse_qsl, urlsplit
+    [code] = [c.value for c in at.code]
+    return dict(parse_qsl(urlsplit(code).query))
+
+
+def test_the_link_tab_holds_the_choices_of_this_run_not_the_previous_one(app):
+    at, rec = app
+    at.session_state["tab"] = t("app.tab_share", "en")
+    at.run()
+    assert shared_link(at)["m"] == "bs5g"
+    at.selectbox(key="metric").select("datacentre_clusters").run()  # the tab stays open
+    assert not at.exception
+    link = shared_link(at)
+    assert link["m"] == "datacentre_clusters" and link["v"] == "value", link
+    at.selectbox(key="view").select("per_10k_people").run()
+    assert shared_link(at)["v"] == "per_10k_people"
+    # Opening that link in a new session gives the same view, with nothing ignored.
+    fresh = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    fresh.query_params.update(shared_link(at))
+    fresh.run()
+    assert not fresh.exception
+    assert fresh.session_state["metric"] == "datacentre_clusters" and fresh.session_state["view"] == "per_10k_people"
+    assert not [c.value for c in fresh.caption if "ignored" in c.value.lower()]
