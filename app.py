@@ -32,6 +32,12 @@ LINK = {"lang": "lang", "metric": "m", "view": "v", "as_of": "d", "window": "w",
         "target_at": "t", "target_year": "ty", "pace": "p", "regions": "reg", "provinces": "prov",
         "scheme": "s", "k": "k", "hubs": "hubs", "basemap": "tiles", "area": "a"}
 LISTS = {"regions", "provinces"}
+# Choices whose options are shown in the chosen language (set without a default index, so setting
+# them from the session raises no warning), and the tabs.
+RELABELLED = ("metric", "view", "rule", "target_at", "regions", "provinces", "scheme",
+              "upload_kind", "up_datum", "up_targets_of", "ut_applies_to")
+TABS = ("app.tab_ranking", "app.tab_trajectory", "app.tab_table", "app.tab_sources", "app.tab_data",
+        "app.tab_share")
 FLAGS = {"pace", "hubs", "basemap"}
 
 
@@ -149,6 +155,24 @@ def take_map_click() -> None:
     elif clicked in PROVINCES and not st.session_state.get("area"):
         picked = list(st.session_state.get("provinces", []))
         st.session_state["provinces"] = [a for a in picked if a != clicked] if clicked in picked else picked + [clicked]
+
+
+def relabel_choices(lang: str) -> None:
+    """After a language switch, send every choice again so that the browser shows it in the new
+    language. The browser keeps a choice as its label: left alone, a box keeps showing the
+    English label, and a radio whose label is no longer among its options shows no choice.
+    Reading a value before its widget gives the option itself; writing it back makes the widget
+    send its new label. The open tab, kept as its label too, is carried over the same way."""
+    before = st.session_state.get("_lang_shown")
+    st.session_state["_lang_shown"] = lang
+    if before is None or before == lang:
+        return
+    for key in RELABELLED:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    old_tabs = [message(k, before) for k in TABS]
+    if st.session_state.get("tab") in old_tabs:
+        st.session_state["tab"] = message(TABS[old_tabs.index(st.session_state["tab"])], lang)
 
 
 # ---------------------------------------------------------------------------- your data
@@ -337,6 +361,7 @@ def number(value, kind: str = "value") -> str:
 link_notes = read_link()
 take_map_click()
 lang = st.session_state.setdefault("lang", "en")
+relabel_choices(lang)
 
 header, language_box = st.columns([6, 1])
 language_box.segmented_control("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
@@ -346,9 +371,7 @@ header.markdown(f"#### {tr('app.title')}")
 headline = st.container()
 left, right = st.columns([3, 2], gap="medium")
 with right:
-    tabs = st.tabs([tr("app.tab_ranking"), tr("app.tab_trajectory"), tr("app.tab_table"),
-                    tr("app.tab_sources"), tr("app.tab_data"), tr("app.tab_share")],
-                   key="tab", on_change="rerun")
+    tabs = st.tabs([tr(k) for k in TABS], key="tab", on_change="rerun")
 with tabs[4]:  # read first: a new layer becomes a choice of the sidebar below
     layers = LAYERS = your_data_panel()
 bundle = bundled()

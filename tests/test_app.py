@@ -409,3 +409,31 @@ def test_the_link_tab_holds_the_choices_of_this_run_not_the_previous_one(app):
     assert not fresh.exception
     assert fresh.session_state["metric"] == "datacentre_clusters" and fresh.session_state["view"] == "per_10k_people"
     assert not [c.value for c in fresh.caption if "ignored" in c.value.lower()]
+
+
+def test_a_language_switch_sends_every_chosen_value_again_in_the_new_language(app):
+    """The browser keeps a box's or a radio's choice as its label: after a switch to Chinese the
+    page must send the Chinese label, or the sidebar goes on showing the English one (and a radio
+    whose label is no longer an option shows no choice at all)."""
+    at, rec = app
+    at.selectbox(key="metric").select("high_tech_zones").run()
+    at.selectbox(key="view").select("gap").run()
+    at.multiselect(key="regions").select("East").run()
+    at.session_state["tab"] = t("app.tab_table", "en")
+    at.run()
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    sent = {key: at.selectbox(key=key).proto for key in ("metric", "view", "rule", "scheme")}
+    for key, proto in sent.items():
+        assert proto.set_value and proto.raw_value == at.selectbox(key=key).format_func(at.session_state[key]), key
+    assert sent["metric"].raw_value == "国家级高新区"
+    radio = at.radio(key="target_at").proto
+    assert radio.set_value and radio.raw_value == "各数据日期当时的目标"
+    regions = at.multiselect(key="regions").proto
+    assert regions.set_value and list(regions.raw_values) == ["东部"]
+    assert at.session_state["tab"] == t("app.tab_table", "zh")  # the open tab stays open
+    # The values themselves are unchanged: the same map, in Chinese.
+    assert (at.session_state["metric"], at.session_state["view"]) == ("high_tech_zones", "gap")
+    at.run()  # and the next run sends nothing again
+    assert not at.selectbox(key="metric").proto.set_value
