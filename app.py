@@ -205,8 +205,8 @@ def report_panel(layer: geo.Layer, key: str) -> None:
     if set(counts) - {"joined", "ok", "skipped", "no_data", "aggregate_row"}:
         st.warning(tr("app.not_joined"))
     st.dataframe(layer.report, hide_index=True, width="stretch", height=220)
-    st.download_button(tr("app.download_report"), geo.frame_to_csv(layer.report),
-                       f"report_{layer.source_name}.csv", "text/csv", key=f"download_report_{key}")
+    st.download_button(tr("app.download_report"), geo.csv_bytes(layer.report),
+                       f"report_{layer.source_name.rsplit('.', 1)[0]}.csv", "text/csv", key=f"download_report_{key}")
 
 
 def your_data_panel() -> list[geo.Layer]:
@@ -295,8 +295,8 @@ def points_panel(file) -> geo.Layer | None:
     if (placed["status"] != "ok").any():
         st.warning(tr("app.not_placed"))
     st.dataframe(placed, hide_index=True, width="stretch", height=220)
-    st.download_button(tr("app.download_report"), geo.frame_to_csv(placed),
-                       f"report_{file.name}.csv", "text/csv", key="download_report_points")
+    st.download_button(tr("app.download_report"), geo.csv_bytes(placed),
+                       f"report_{file.name.rsplit('.', 1)[0]}.csv", "text/csv", key="download_report_points")
     return layer
 
 
@@ -552,7 +552,11 @@ def table_tab() -> None:
 
 
 def csv_download(key: str) -> None:
-    st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv", key=key)
+    st.download_button(tr("app.download_csv"), lambda: geo.csv_download(result, lang)[0], f"{stem}.csv",
+                       "text/csv", key=key)
+    # Beside it: the date, window, rule and view it was made with, and what each column holds.
+    st.download_button(tr("app.download_csv_metadata"), lambda: geo.csv_download(result, lang)[1],
+                       f"{stem}.csv-metadata.json", "application/json", key=f"{key}_metadata")
 
 
 def sources_tab() -> None:

@@ -267,6 +267,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     'note.drill_outside': {'en': "{adcode} {name}: land of the prefecture that is in none of its counties in the boundaries; points there count under the prefecture's code.",
                            'zh': '{adcode} {name}：边界数据中不属于其任何区县的地级市土地；位于该处的点计在地级市代码下。'},
     'app.optional': {'en': 'optional', 'zh': '可选'},
+    # Downloads beside the CSV (issue 20)
+    'app.download_csv_metadata': {'en': 'About the CSV: date, window, rule, view and columns (JSON)',
+                                  'zh': 'CSV 说明：日期、时间窗、规则、视图与各列含义（JSON）'},
 }
 
 

@@ -22,10 +22,11 @@ from geo.i18n import t
 class Recorder:
     def __init__(self):
         self.maps, self.layers, self.offered, self.at = [], [], {}, None
+        self.raw, self.files = {}, {}
 
     def st_folium(self, m, **kwargs):
         self.maps.append(m)
-        self.offered = {}  # a new run: the downloads of an earlier one no longer count
+        self.offered, self.raw = {}, {}  # a new run: the downloads of an earlier one no longer count
         self.layers.append(kwargs.get("feature_group_to_add") or [])
         # Only clicks and the map position come back: hovering does not rerun the script.
         assert set(kwargs.get("returned_objects")) == {"last_active_drawing", "last_object_clicked",
@@ -33,7 +34,12 @@ class Recorder:
         return {}
 
     def download_button(self, label, data, file_name=None, mime=None, **kwargs):
-        self.offered[file_name.rsplit(".", 1)[1]] = data() if callable(data) else data
+        data = data() if callable(data) else data
+        self.files[file_name] = data  # by name, kept across runs
+        self.raw[file_name.rsplit(".", 1)[1]] = data
+        if isinstance(data, bytes) and file_name.endswith(".csv"):  # as a spreadsheet reads it
+            data = data.decode("utf-8-sig")
+        self.offered[file_name.rsplit(".", 1)[1]] = data
         return False
 
     @property
@@ -437,3 +443,26 @@ def test_a_language_switch_sends_every_chosen_value_again_in_the_new_language(ap
     assert (at.session_state["metric"], at.session_state["view"]) == ("high_tech_zones", "gap")
     at.run()  # and the next run sends nothing again
     assert not at.selectbox(key="metric").proto.set_value
+
+
+def test_the_csv_download_opens_in_excel_and_says_what_view_it_is(app):
+    import io
+    at, rec = app
+    rec.downloads  # noqa: B018 (opens the tab)
+    raw = rec.raw["csv"]
+    assert raw.startswith("\ufeff".encode("utf-8"))  # Excel then reads UTF-8, not the code page
+    rows = pd.read_csv(io.BytesIO(raw), dtype={"adcode": str})  # no options: a plain table
+    assert rows.columns[0] == "adcode" and "北京市" in set(rows["name_zh"])
+    meta = json.loads(rec.raw["json"])
+    assert (meta["view"], meta["as_of_requested"], meta["tolerance_months"], meta["rule"]) == (
+        "value", "2025-12-31", 24, "population_share")
+    shared = meta["shared_by_every_row"]["target_source"]
+    assert len(shared) > 200 and shared not in rec.downloads["csv"]  # stated once, not per row
+    assert any(n.endswith(".csv-metadata.json") for n in rec.files)
+
+
+def test_the_upload_report_is_named_once_csv(app):
+    at, rec = app
+    upload(at, GBK_EXPORT, name="mine.csv")
+    assert "report_mine.csv" in rec.files and not [n for n in rec.files if n.endswith(".csv.csv")]
+    assert rec.files["report_mine.csv"].startswith("\ufeff".encode("utf-8"))
