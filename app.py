@@ -537,15 +537,21 @@ def table_tab() -> None:
                "projected": tr("app.col_projected"), "source": tr("app.col_source")}
     table = pd.DataFrame({
         "adcode": shown["adcode"], "name": area_names(shown),
-        "shown": [geo.format_value(v, view_key) for v in shown["value"]],
-        "count": ["" if pd.isna(c) else geo.figure_text(c, q, lang) for c, q in zip(shown["count"], shown["qualifier"])],
+        # Numbers stay numbers, formatted by the column, so that a click on a header sorts them
+        # by value (as text, +6,147 came after +37,423). A figure older than the window keeps its
+        # count and date here; only the view's value is empty, as on the map.
+        "shown": pd.to_numeric(shown["value"], errors="coerce"),
+        "count": pd.to_numeric(shown["count"], errors="coerce"),
         "as_of": shown["as_of"].fillna(""), "age_months": shown["age_months"],
-        "target": [number(v, "target") if pd.notna(v) else "" for v in shown["target"]],
-        "attainment": [number(v, "attainment") if pd.notna(v) else "" for v in shown["attainment_pct"]],
-        "projected": [number(v) if pd.notna(v) else "" for v in shown["projected"]],
+        "target": pd.to_numeric(shown["target"], errors="coerce"),
+        "attainment": pd.to_numeric(shown["attainment_pct"], errors="coerce"),
+        "projected": pd.to_numeric(shown["projected"], errors="coerce"),
         "source": shown["source"].fillna("")}).rename(columns=columns)
-    st.dataframe(table, hide_index=True, width="stretch", height=380,
-                 column_config={tr("app.col_age"): st.column_config.NumberColumn(format="%.0f")})
+    numbers = {tr(f"app.{k}"): st.column_config.NumberColumn(format="localized")
+               for k in ("value", "col_figure", "col_target", "col_projected")}
+    numbers[tr("app.col_attainment")] = st.column_config.NumberColumn(format="%.0f %%")
+    numbers[tr("app.col_age")] = st.column_config.NumberColumn(format="%.0f")
+    st.dataframe(table, hide_index=True, width="stretch", height=380, column_config=numbers)
     total, n_with = result.provincial_sum()
     st.caption(md(tr("app.sum", n=n_with, total=len(shown), sum=number(total) if total else tr("app.no_data"))))
     csv_download("download_csv_table")  # the same file as on the Link & downloads tab

@@ -466,3 +466,18 @@ def test_the_upload_report_is_named_once_csv(app):
     upload(at, GBK_EXPORT, name="mine.csv")
     assert "report_mine.csv" in rec.files and not [n for n in rec.files if n.endswith(".csv.csv")]
     assert rec.files["report_mine.csv"].startswith("\ufeff".encode("utf-8"))
+
+
+def test_the_table_keeps_numbers_numeric_and_an_old_figure_as_old(app):
+    at, rec = app
+    at.selectbox(key="view").select("gap").run()
+    at.session_state["tab"] = t("app.tab_table", "en")
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if t("app.col_province", "en") in d.value.columns)
+    for column in (t("app.value", "en"), t("app.col_figure", "en"), t("app.col_target", "en")):
+        assert pd.api.types.is_numeric_dtype(table[column]), column  # sorts by value, not as text
+    gaps = table[t("app.value", "en")].dropna()
+    assert list(gaps.sort_values()) == sorted(gaps) and (gaps < 0).any() and (gaps > 0).any()
+    tianjin = table[table["adcode"] == "120000"].iloc[0]
+    assert tianjin[t("app.col_figure", "en")] == 33000 and tianjin[t("app.as_of_col", "en")].startswith("2020")
