@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from functools import partial
+from urllib.parse import urlencode
 
 import altair as alt
 import pandas as pd
@@ -31,6 +32,12 @@ LINK = {"lang": "lang", "metric": "m", "view": "v", "as_of": "d", "window": "w",
         "target_at": "t", "target_year": "ty", "pace": "p", "estimates": "e", "regions": "reg", "provinces": "prov",
         "scheme": "s", "k": "k", "hubs": "hubs", "basemap": "tiles", "area": "a"}
 LISTS = {"regions", "provinces"}
+# Choices whose options are shown in the chosen language (set without a default index, so setting
+# them from the session raises no warning), and the tabs.
+RELABELLED = ("metric", "view", "rule", "target_at", "regions", "provinces", "scheme",
+              "upload_kind", "up_datum", "up_targets_of", "ut_applies_to")
+TABS = ("app.tab_ranking", "app.tab_trajectory", "app.tab_table", "app.tab_sources", "app.tab_data",
+        "app.tab_share")
 FLAGS = {"pace", "estimates", "hubs", "basemap"}
 
 
@@ -106,8 +113,8 @@ def read_link() -> list[str]:
     return notes
 
 
-def write_link() -> None:
-    """Keep the link in step with the choices, so that copying it shares exactly this view."""
+def link_params() -> dict[str, str]:
+    """The query parameters of this run's choices (read after the widgets have their values)."""
     params = {}
     for key, name in LINK.items():
         value = st.session_state.get(key)
@@ -122,6 +129,12 @@ def write_link() -> None:
     elif "_map_view" in st.session_state:
         (lat, lon), zoom = st.session_state["_map_view"]
         params["c"], params["z"] = f"{lat:.3f},{lon:.3f}", f"{zoom:g}"
+    return params
+
+
+def write_link() -> None:
+    """Keep the link in step with the choices, so that copying it shares exactly this view."""
+    params = link_params()
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
 
@@ -142,6 +155,24 @@ def take_map_click() -> None:
     elif clicked in PROVINCES and not st.session_state.get("area"):
         picked = list(st.session_state.get("provinces", []))
         st.session_state["provinces"] = [a for a in picked if a != clicked] if clicked in picked else picked + [clicked]
+
+
+def relabel_choices(lang: str) -> None:
+    """After a language switch, send every choice again so that the browser shows it in the new
+    language. The browser keeps a choice as its label: left alone, a box keeps showing the
+    English label, and a radio whose label is no longer among its options shows no choice.
+    Reading a value before its widget gives the option itself; writing it back makes the widget
+    send its new label. The open tab, kept as its label too, is carried over the same way."""
+    before = st.session_state.get("_lang_shown")
+    st.session_state["_lang_shown"] = lang
+    if before is None or before == lang:
+        return
+    for key in RELABELLED:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    old_tabs = [message(k, before) for k in TABS]
+    if st.session_state.get("tab") in old_tabs:
+        st.session_state["tab"] = message(TABS[old_tabs.index(st.session_state["tab"])], lang)
 
 
 # ---------------------------------------------------------------------------- your data
@@ -174,8 +205,8 @@ def report_panel(layer: geo.Layer, key: str) -> None:
     if set(counts) - {"joined", "ok", "skipped", "no_data", "aggregate_row"}:
         st.warning(tr("app.not_joined"))
     st.dataframe(layer.report, hide_index=True, width="stretch", height=220)
-    st.download_button(tr("app.download_report"), geo.frame_to_csv(layer.report),
-                       f"report_{layer.source_name}.csv", "text/csv", key=f"download_report_{key}")
+    st.download_button(tr("app.download_report"), geo.csv_bytes(layer.report),
+                       f"report_{layer.source_name.rsplit('.', 1)[0]}.csv", "text/csv", key=f"download_report_{key}")
 
 
 def your_data_panel() -> list[geo.Layer]:
@@ -264,8 +295,8 @@ def points_panel(file) -> geo.Layer | None:
     if (placed["status"] != "ok").any():
         st.warning(tr("app.not_placed"))
     st.dataframe(placed, hide_index=True, width="stretch", height=220)
-    st.download_button(tr("app.download_report"), geo.frame_to_csv(placed),
-                       f"report_{file.name}.csv", "text/csv", key="download_report_points")
+    st.download_button(tr("app.download_report"), geo.csv_bytes(placed),
+                       f"report_{file.name.rsplit('.', 1)[0]}.csv", "text/csv", key="download_report_points")
     return layer
 
 
@@ -330,6 +361,7 @@ def number(value, kind: str = "value") -> str:
 link_notes = read_link()
 take_map_click()
 lang = st.session_state.setdefault("lang", "en")
+relabel_choices(lang)
 
 header, language_box = st.columns([6, 1])
 language_box.segmented_control("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
@@ -339,9 +371,7 @@ header.markdown(f"#### {tr('app.title')}")
 headline = st.container()
 left, right = st.columns([3, 2], gap="medium")
 with right:
-    tabs = st.tabs([tr("app.tab_ranking"), tr("app.tab_trajectory"), tr("app.tab_table"),
-                    tr("app.tab_sources"), tr("app.tab_data"), tr("app.tab_share")],
-                   key="tab", on_change="rerun")
+    tabs = st.tabs([tr(k) for k in TABS], key="tab", on_change="rerun")
 with tabs[4]:  # read first: a new layer becomes a choice of the sidebar below
     layers = LAYERS = your_data_panel()
 bundle = bundled()
@@ -525,30 +555,41 @@ def table_tab() -> None:
     columns = {"adcode": "adcode", "name": tr("app.col_province"), "shown": tr("app.value"),
                "count": tr("app.col_figure"), "as_of": tr("app.as_of_col"), "age_months": tr("app.col_age"),
                "target": tr("app.col_target"), "attainment": tr("app.col_attainment"),
-               "estimate": tr("app.col_estimate"), "projected": tr("app.col_projected"),
-               "source": tr("app.col_source")}
+               "estimate": tr("app.col_estimate"), "interval": tr("app.col_interval"),
+               "projected": tr("app.col_projected"), "source": tr("app.col_source")}
     table = pd.DataFrame({
         "adcode": shown["adcode"], "name": area_names(shown),
-        "shown": [geo.format_value(v, view_key) for v in shown["value"]],
-        "count": ["" if pd.isna(c) else geo.figure_text(c, q, lang) for c, q in zip(shown["count"], shown["qualifier"])],
+        # Numbers stay numbers, formatted by the column, so that a click on a header sorts them
+        # by value (as text, +6,147 came after +37,423). A figure older than the window keeps its
+        # count and date here; only the view's value is empty, as on the map.
+        "shown": pd.to_numeric(shown["value"], errors="coerce"),
+        "count": pd.to_numeric(shown["count"], errors="coerce"),
         "as_of": shown["as_of"].fillna(""), "age_months": shown["age_months"],
-        "target": [number(v, "target") if pd.notna(v) else "" for v in shown["target"]],
-        "attainment": [number(v, "attainment") if pd.notna(v) else "" for v in shown["attainment_pct"]],
-        "estimate": [tr("app.estimate_cell", value=number(e), low=number(lo), high=number(hi))
-                     if est is True else "" for est, e, lo, hi in
-                     zip(shown.get("estimated", [None] * len(shown)), shown.get("estimate", shown["count"]),
-                         shown.get("low80", shown["count"]), shown.get("high80", shown["count"]))],
-        "projected": [number(v) if pd.notna(v) else "" for v in shown["projected"]],
+        "target": pd.to_numeric(shown["target"], errors="coerce"),
+        "attainment": pd.to_numeric(shown["attainment_pct"], errors="coerce"),
+        "estimate": pd.to_numeric(shown["estimate"], errors="coerce").where(shown["estimated"] == True)  # noqa: E712
+        if "estimated" in shown else pd.Series(float("nan"), index=shown.index),
+        "interval": [tr("app.interval_cell", low=number(lo), high=number(hi)) if est is True else ""
+                     for est, lo, hi in zip(shown.get("estimated", [None] * len(shown)),
+                                            shown.get("low80", shown["count"]), shown.get("high80", shown["count"]))],
+        "projected": pd.to_numeric(shown["projected"], errors="coerce"),
         "source": shown["source"].fillna("")}).rename(columns=columns)
-    st.dataframe(table, hide_index=True, width="stretch", height=380,
-                 column_config={tr("app.col_age"): st.column_config.NumberColumn(format="%.0f")})
+    numbers = {tr(f"app.{k}"): st.column_config.NumberColumn(format="localized")
+               for k in ("value", "col_figure", "col_target", "col_estimate", "col_projected")}
+    numbers[tr("app.col_attainment")] = st.column_config.NumberColumn(format="%.0f %%")
+    numbers[tr("app.col_age")] = st.column_config.NumberColumn(format="%.0f")
+    st.dataframe(table, hide_index=True, width="stretch", height=380, column_config=numbers)
     total, n_with = result.provincial_sum()
     st.caption(md(tr("app.sum", n=n_with, total=len(shown), sum=number(total) if total else tr("app.no_data"))))
     csv_download("download_csv_table")  # the same file as on the Link & downloads tab
 
 
 def csv_download(key: str) -> None:
-    st.download_button(tr("app.download_csv"), partial(geo.to_csv, result), f"{stem}.csv", "text/csv", key=key)
+    st.download_button(tr("app.download_csv"), lambda: geo.csv_download(result, lang)[0], f"{stem}.csv",
+                       "text/csv", key=key)
+    # Beside it: the date, window, rule and view it was made with, and what each column holds.
+    st.download_button(tr("app.download_csv_metadata"), lambda: geo.csv_download(result, lang)[1],
+                       f"{stem}.csv-metadata.json", "application/json", key=f"{key}_metadata")
 
 
 def sources_tab() -> None:
@@ -568,7 +609,9 @@ def sources_tab() -> None:
 
 def share_tab() -> None:
     link = st.context.url or ""
-    query = "&".join(f"{k}={v}" for k, v in st.query_params.items())
+    # From this run's choices: the address bar's parameters are still the previous run's until
+    # write_link() at the end of this run.
+    query = urlencode(link_params(), safe=",")
     st.caption(tr("app.copy_link"))
     st.code(f"{link.split('?')[0]}?{query}" if query else link, language=None)
     st.download_button(tr("app.download_geojson"), partial(geo.to_geojson, result, lang=lang), f"{stem}.geojson",

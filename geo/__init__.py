@@ -48,7 +48,7 @@ _API = {
     "map_layers": "output.render", "ranking_html": "output.render", "to_html": "output.render",
     "STREAMLIT_VENDOR_URL": "output.assets",
     "to_csv": "output.export", "to_geojson": "output.export", "to_geoparquet": "output.export",
-    "trajectory_csv": "output.export",
+    "trajectory_csv": "output.export", "csv_download": "output.export", "csv_bytes": "output.export",
     "to_png": "output.picture", "to_svg": "output.picture",
 }
 __all__ = sorted(_API)

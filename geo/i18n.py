@@ -304,8 +304,9 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "zh": "用模型估计值（地图上以斜线表示，附 80% 区间）代替各省最后的数据进行比较。关闭时只比较时间窗口内的数据。"},
     "app.estimate_status": {"en": "{observed} observed and {estimated} estimated of {total} provinces at {as_of}; on MIIT's footing the estimates add up to the national {national}. Held-out figures were missed by a median {error} % (backtest).",
                             "zh": "{as_of}：{total} 个省份中 {observed} 个为实际数据，{estimated} 个为估计值；按工信部口径，估计值合计等于全国 {national}。留出检验的中位误差为 {error}%。"},
-    "app.col_estimate": {"en": "estimate (80 % interval; derived)", "zh": "估计值（80% 区间；推算）"},
-    "app.estimate_cell": {"en": "{value} ({low} – {high}) estimated", "zh": "{value}（{low} – {high}）估计"},
+    "app.col_estimate": {"en": "estimate (derived)", "zh": "估计值（推算）"},
+    "app.col_interval": {"en": "its 80 % interval", "zh": "80% 区间"},
+    "app.interval_cell": {"en": "{low} – {high}", "zh": "{low} – {high}"},
     "column.estimated": {"en": "true: a model-based estimate (derived), false: a figure of the month", "zh": "true：模型估计（推算）；false：本月实际数据"},
     "column.estimate": {"en": "the estimate at the date on the provinces' own footing (derived)", "zh": "所选日期的估计值（各省口径，推算）"},
     "column.low80": {"en": "low end of the 80 % interval (calibrated on the backtest)", "zh": "80% 区间下限（按回测校准）"},
@@ -318,6 +319,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "column.rank_low": {"en": "an estimate's best rank (10th percentile of its rank, 1 = highest)", "zh": "估计值的最好排名（排名第 10 百分位，1 为最高）"},
     "column.rank_high": {"en": "an estimate's worst rank (90th percentile)", "zh": "估计值的最差排名（第 90 百分位）"},
     "column.chance_met_pct": {"en": "estimated chance (%) of meeting the target in force", "zh": "达成当时目标的估计概率（%）"},
+    # Downloads beside the CSV (issue 20)
+    'app.download_csv_metadata': {'en': 'About the CSV: date, window, rule, view and columns (JSON)',
+                                  'zh': 'CSV 说明：日期、时间窗、规则、视图与各列含义（JSON）'},
 }
 
 

@@ -22,10 +22,11 @@ from geo.i18n import t
 class Recorder:
     def __init__(self):
         self.maps, self.layers, self.offered, self.at = [], [], {}, None
+        self.raw, self.files = {}, {}
 
     def st_folium(self, m, **kwargs):
         self.maps.append(m)
-        self.offered = {}  # a new run: the downloads of an earlier one no longer count
+        self.offered, self.raw = {}, {}  # a new run: the downloads of an earlier one no longer count
         self.layers.append(kwargs.get("feature_group_to_add") or [])
         # Only clicks and the map position come back: hovering does not rerun the script.
         assert set(kwargs.get("returned_objects")) == {"last_active_drawing", "last_object_clicked",
@@ -33,7 +34,12 @@ class Recorder:
         return {}
 
     def download_button(self, label, data, file_name=None, mime=None, **kwargs):
-        self.offered[file_name.rsplit(".", 1)[1]] = data() if callable(data) else data
+        data = data() if callable(data) else data
+        self.files[file_name] = data  # by name, kept across runs
+        self.raw[file_name.rsplit(".", 1)[1]] = data
+        if isinstance(data, bytes) and file_name.endswith(".csv"):  # as a spreadsheet reads it
+            data = data.decode("utf-8-sig")
+        self.offered[file_name.rsplit(".", 1)[1]] = data
         return False
 
     @property
@@ -387,3 +393,96 @@ def test_approximate_values_only_with_the_switch_and_then_marked_about(app):
     tooltip = next(f["properties"]["tooltip"] for f in rec.map_layer()["features"]
                    if f["properties"]["adcode"] == "110000")
     assert "about 12,000" in tooltip
+
+
+def shared_link(at) -> dict:
+    """The query of the link the Link & downloads tab offers to copy, as a dict."""
+    from urllib.parse import parse_qsl, urlsplit
+    [code] = [c.value for c in at.code]
+    return dict(parse_qsl(urlsplit(code).query))
+
+
+def test_the_link_tab_holds_the_choices_of_this_run_not_the_previous_one(app):
+    at, rec = app
+    at.session_state["tab"] = t("app.tab_share", "en")
+    at.run()
+    assert shared_link(at)["m"] == "bs5g"
+    at.selectbox(key="metric").select("datacentre_clusters").run()  # the tab stays open
+    assert not at.exception
+    link = shared_link(at)
+    assert link["m"] == "datacentre_clusters" and link["v"] == "value", link
+    at.selectbox(key="view").select("per_10k_people").run()
+    assert shared_link(at)["v"] == "per_10k_people"
+    # Opening that link in a new session gives the same view, with nothing ignored.
+    fresh = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    fresh.query_params.update(shared_link(at))
+    fresh.run()
+    assert not fresh.exception
+    assert fresh.session_state["metric"] == "datacentre_clusters" and fresh.session_state["view"] == "per_10k_people"
+    assert not [c.value for c in fresh.caption if "ignored" in c.value.lower()]
+
+
+def test_a_language_switch_sends_every_chosen_value_again_in_the_new_language(app):
+    """The browser keeps a box's or a radio's choice as its label: after a switch to Chinese the
+    page must send the Chinese label, or the sidebar goes on showing the English one (and a radio
+    whose label is no longer an option shows no choice at all)."""
+    at, rec = app
+    at.selectbox(key="metric").select("high_tech_zones").run()
+    at.selectbox(key="view").select("gap").run()
+    at.multiselect(key="regions").select("East").run()
+    at.session_state["tab"] = t("app.tab_table", "en")
+    at.run()
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    sent = {key: at.selectbox(key=key).proto for key in ("metric", "view", "rule", "scheme")}
+    for key, proto in sent.items():
+        assert proto.set_value and proto.raw_value == at.selectbox(key=key).format_func(at.session_state[key]), key
+    assert sent["metric"].raw_value == "国家级高新区"
+    radio = at.radio(key="target_at").proto
+    assert radio.set_value and radio.raw_value == "各数据日期当时的目标"
+    regions = at.multiselect(key="regions").proto
+    assert regions.set_value and list(regions.raw_values) == ["东部"]
+    assert at.session_state["tab"] == t("app.tab_table", "zh")  # the open tab stays open
+    # The values themselves are unchanged: the same map, in Chinese.
+    assert (at.session_state["metric"], at.session_state["view"]) == ("high_tech_zones", "gap")
+    at.run()  # and the next run sends nothing again
+    assert not at.selectbox(key="metric").proto.set_value
+
+
+def test_the_csv_download_opens_in_excel_and_says_what_view_it_is(app):
+    import io
+    at, rec = app
+    rec.downloads  # noqa: B018 (opens the tab)
+    raw = rec.raw["csv"]
+    assert raw.startswith("\ufeff".encode("utf-8"))  # Excel then reads UTF-8, not the code page
+    rows = pd.read_csv(io.BytesIO(raw), dtype={"adcode": str})  # no options: a plain table
+    assert rows.columns[0] == "adcode" and "北京市" in set(rows["name_zh"])
+    meta = json.loads(rec.raw["json"])
+    assert (meta["view"], meta["as_of_requested"], meta["tolerance_months"], meta["rule"]) == (
+        "value", "2025-12-31", 24, "population_share")
+    shared = meta["shared_by_every_row"]["target_source"]
+    assert len(shared) > 200 and shared not in rec.downloads["csv"]  # stated once, not per row
+    assert any(n.endswith(".csv-metadata.json") for n in rec.files)
+
+
+def test_the_upload_report_is_named_once_csv(app):
+    at, rec = app
+    upload(at, GBK_EXPORT, name="mine.csv")
+    assert "report_mine.csv" in rec.files and not [n for n in rec.files if n.endswith(".csv.csv")]
+    assert rec.files["report_mine.csv"].startswith("\ufeff".encode("utf-8"))
+
+
+def test_the_table_keeps_numbers_numeric_and_an_old_figure_as_old(app):
+    at, rec = app
+    at.selectbox(key="view").select("gap").run()
+    at.session_state["tab"] = t("app.tab_table", "en")
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if t("app.col_province", "en") in d.value.columns)
+    for column in (t("app.value", "en"), t("app.col_figure", "en"), t("app.col_target", "en")):
+        assert pd.api.types.is_numeric_dtype(table[column]), column  # sorts by value, not as text
+    gaps = table[t("app.value", "en")].dropna()
+    assert list(gaps.sort_values()) == sorted(gaps) and (gaps < 0).any() and (gaps > 0).any()
+    tianjin = table[table["adcode"] == "120000"].iloc[0]
+    assert tianjin[t("app.col_figure", "en")] == 33000 and tianjin[t("app.as_of_col", "en")].startswith("2020")

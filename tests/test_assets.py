@@ -173,3 +173,29 @@ def test_standalone_html_leaves_the_map_as_it_was():
     assets.standalone_html(m)
     urls = _asset_urls(m.get_root().render())
     assert "/app/static/vendor/leaflet/leaflet.js" in urls and len(urls) == 5
+
+
+def test_the_base_map_links_the_cluster_plugin_that_layers_added_later_need():
+    """st_folium loads a map's scripts once, at its first render, and then only swaps the layers
+    (feature_group_to_add). So a first map without clusters (5G) must already link what the
+    clusters of a later metric need, or the switch throws `L.markerClusterGroup is not a function`."""
+    from streamlit.testing.v1 import AppTest
+
+    def app():
+        from streamlit_folium import st_folium
+
+        import geo
+        st_folium(geo.base_map(asset_base_url=geo.STREAMLIT_VENDOR_URL), returned_objects=[], key="map")
+
+    at = AppTest.from_function(app).run()
+    assert not at.exception
+    [component] = [e for e in at.main if getattr(e, "type", None) == "component_instance"]
+    args = json.loads(component.proto.json_args)
+    from geo.output.render import _clustered
+    layer = assets.localise_layers(_clustered([[30.0, 110.0, "", "#fff", "x"]], "x"), assets.STREAMLIT_VENDOR_URL)
+    needed_js = {u for e in assets._walk(layer) for _, u in getattr(e, "default_js", [])}
+    needed_css = {u for e in assets._walk(layer) for _, u in getattr(e, "default_css", [])}
+    assert needed_js and needed_js <= set(args["js_links"]), (needed_js, args["js_links"])
+    assert needed_css and needed_css <= set(args["css_links"]), (needed_css, args["css_links"])
+    assert args["js_links"].index(needed_js.pop()) > args["js_links"].index(
+        "../../app/static/vendor/leaflet/leaflet.js")  # the plugin after Leaflet

@@ -189,6 +189,40 @@ def to_csv(result: ViewResult, path=None, *, frame=None) -> str:
     return text
 
 
+# Excel reads a CSV as the system's legacy code page unless it starts with a byte-order mark
+# (北京市 would open as åŒ—äº¬å¸‚ or 鍖椾含甯); pandas, R and Python's csv (utf-8-sig) skip it.
+BOM = "\ufeff"
+# What a text shared by every row is replaced with in a download CSV: it is stated once in the
+# metadata file beside it (W3C "CSV on the Web" naming: <file>.csv -> <file>.csv-metadata.json).
+SEE_METADATA = "same for every row: see the -metadata.json file"
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as a CSV file for people to open: UTF-8 with a byte-order mark (see BOM)."""
+    return (BOM + frame_to_csv(frame)).encode("utf-8")
+
+
+def csv_download(result: ViewResult, lang: str = "en") -> tuple[bytes, str]:
+    """The view's CSV as a visitor downloads it, and its metadata file (JSON text).
+
+    The CSV stays a plain table (one header line, no comment lines), so Excel, pandas and R open
+    it with no options; it starts with a UTF-8 byte-order mark for Excel. The chosen date,
+    window, rule and view, the notes, what each column holds, and a target source shared by every
+    row (a long text that would repeat on each line) are in the metadata file.
+    """
+    rows = table(result)
+    shared = {}
+    for column in ("target_source",):
+        present = rows[column].dropna().unique()
+        if len(present) == 1 and rows[column].notna().all():
+            shared[column] = present[0]
+            rows[column] = SEE_METADATA
+    description = _description(result, lang)
+    description["shared_by_every_row"] = shared
+    return csv_bytes(rows), json.dumps(description, ensure_ascii=False, indent=1,
+                                                                 default=str)
+
+
 def trajectory_csv(table: pd.DataFrame) -> str:
     """A trajectory table (geo.trajectory) as CSV, as in a view's download: qualifiers in words,
     counts as integers, derived values to SIGNIFICANT_DIGITS."""

@@ -438,6 +438,13 @@ def base_map(*, basemap: bool = False, asset_base_url: str | None = None,
     m = folium.Map(location=[35, 104], zoom_start=4, tiles=None, control_scale=True,
                    prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5)
     m.options["maxZoom"] = 18  # clusters added later need it (folium drops max_zoom without tiles)
+    # The map links the cluster plugin even when this view has no clusters: st_folium loads a
+    # map's scripts once, at its first render, and later swaps only the layers, so clusters
+    # arriving with a metric switch would find no L.markerClusterGroup. Own lists: folium's are
+    # class attributes shared by every map.
+    from folium.plugins import MarkerCluster
+    m.default_js = [*m.default_js, *MarkerCluster.default_js]
+    m.default_css = [*m.default_css, *MarkerCluster.default_css]
     m.get_root().header.add_child(Element(PAGE_CSS), name="rollout_css")
     if basemap:  # optional: the map must read without tiles (no internet)
         folium.TileLayer("OpenStreetMap", name=t("basemap_layer", lang), show=True).add_to(m)
