@@ -460,7 +460,7 @@ def test_the_csv_download_opens_in_excel_and_says_what_view_it_is(app):
     assert rows.columns[0] == "adcode" and "北京市" in set(rows["name_zh"])
     meta = json.loads(rec.raw["json"])
     assert (meta["view"], meta["as_of_requested"], meta["tolerance_months"], meta["rule"]) == (
-        "value", "2025-12-31", 24, "population_share")
+        "nowcast", "2025-12-31", 24, "population_share")
     shared = meta["shared_by_every_row"]["target_source"]
     assert len(shared) > 200 and shared not in rec.downloads["csv"]  # stated once, not per row
     assert any(n.endswith(".csv-metadata.json") for n in rec.files)
