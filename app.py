@@ -189,14 +189,17 @@ def take_map_click() -> None:
 
 @st.cache_data(show_spinner="Reading your file…", max_entries=8)
 def read_upload(content: bytes, filename: str):
-    return geo.read_table(content, filename)
+    # Every upload's work runs in a worker with a time budget: a file that would hold this
+    # interpreter for a minute would freeze every visitor's page, not only its sender's.
+    return geo.within_budget(geo.read_table, content, filename, file=filename, seconds=geo.UPLOAD_SECONDS)
 
 
 @st.cache_data(show_spinner="Placing your points…", max_entries=4)
 def point_layer(content: bytes, filename: str, name: str, lon_col: str, lat_col: str, datum: str,
                 fix_swapped: bool, as_of: str, source: str) -> geo.Layer:
-    return geo.Layer.from_points(content, filename=filename, name=name, lon_col=lon_col, lat_col=lat_col,
-                                 datum=datum, fix_swapped=fix_swapped, as_of=as_of, source_text=source)
+    return geo.within_budget(geo.Layer.from_points, content, file=filename, seconds=geo.UPLOAD_SECONDS,
+                             filename=filename, name=name, lon_col=lon_col, lat_col=lat_col,
+                             datum=datum, fix_swapped=fix_swapped, as_of=as_of, source_text=source)
 
 
 def column_choice(text: str, header: list[str], guess: str | None, key: str, required: bool) -> str | None:
@@ -267,8 +270,9 @@ def table_panel(file) -> geo.Layer | None:
     if missing:
         st.warning(tr("app.give", what=", ".join(missing)))
         return None
-    layer = geo.Layer.from_table(
-        table, name=name, unit=unit, province_col=province_col, value_col=value_col,
+    layer = geo.within_budget(
+        geo.Layer.from_table, table, file=file.name, seconds=geo.UPLOAD_SECONDS,
+        name=name, unit=unit, province_col=province_col, value_col=value_col,
         as_of_col=as_of_col, source_col=source_col,
         default_as_of=default_as_of.isoformat() if default_as_of else None,
         default_source=default_source.strip() or None, targets_of=targets_of, allow_qualified=approximate)
@@ -278,7 +282,8 @@ def table_panel(file) -> geo.Layer | None:
 
 def points_panel(file) -> geo.Layer | None:
     """A point file counted per province by the spatial join."""
-    frame, _ = geo.read_points(file.getvalue(), file.name)
+    frame, _ = geo.within_budget(geo.read_points, file.getvalue(), file.name, file=file.name,
+                                 seconds=geo.UPLOAD_SECONDS)
     columns = [c for c in frame.columns if c not in ("line", "part", "problem")]
     guessed = geo.guess_columns(columns)
     c1, c2 = st.columns(2)
@@ -330,9 +335,10 @@ def targets_panel(file, has_values: bool) -> geo.Layer | None:
     if not (province_col and target_col and (year_col or default_year) and default_source.strip() and applies_to):
         st.warning(tr("app.give_targets"))
         return None
-    layer = geo.Layer.from_targets(table, applies_to=applies_to, province_col=province_col,
-                                   target_col=target_col, target_year_col=year_col,
-                                   default_target_year=default_year, default_source=default_source.strip())
+    layer = geo.within_budget(geo.Layer.from_targets, table, file=file.name, seconds=geo.UPLOAD_SECONDS,
+                              applies_to=applies_to, province_col=province_col,
+                              target_col=target_col, target_year_col=year_col,
+                              default_target_year=default_year, default_source=default_source.strip())
     report_panel(layer, "targets")
     return layer
 
