@@ -111,3 +111,17 @@ def test_a_province_cell_with_a_long_run_of_stars_is_refused_in_one_line():
     with budget(10):
         with pytest.raises(regions.ProvinceNotFound):
             regions.resolve_province("广东" + "*" * N + "x")
+
+
+@pytest.mark.parametrize("number", ["²", "١", "9" * 5000])
+def test_a_workbooks_numbers_in_other_digits_are_no_numbers_not_a_crash(number):
+    from tests import hostile
+    book = hostile.workbook([("Sheet1", "visible", hostile.row_xml(1, [0, 1]) + hostile.row_xml(2, [2, "1"]))],
+                            ["省份", "数量", "北京"], active=number)  # activeTab in another script's digits, or too long for int()
+    table = geo_read_table(book, "a.xlsx")
+    assert table.header == ["省份", "数量"]
+
+
+def geo_read_table(data, name):
+    import geo
+    return geo.read_table(data, name)

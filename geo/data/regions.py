@@ -288,7 +288,7 @@ def _resolve_key(raw: str, key: str) -> str | None:
         return index[key]
     if key.startswith("cn") and key[2:] in index:  # "CNBJ" from "CN BJ"/"CN_BJ"
         return index[key[2:]]
-    if key.startswith("cn") and key[2:].isdigit():  # pre-2017 ISO 3166-2 codes: "CN-11"
+    if key.startswith("cn") and re.fullmatch(r"[0-9]{2,12}", key[2:]):  # pre-2017 ISO 3166-2 codes: "CN-11"
         return resolve_code(key[2:])
     _raise_if_not_province(raw, key)
     if _COMBINING.search(unicodedata.normalize("NFD", key)):
