@@ -125,3 +125,21 @@ def test_a_workbooks_numbers_in_other_digits_are_no_numbers_not_a_crash(number):
 def geo_read_table(data, name):
     import geo
     return geo.read_table(data, name)
+
+
+def old_publisher(source: str) -> str:
+    text = re.sub(r"\s*\((?:https?|ftp)://[^)]*\)\s*$", "", str(source)).split(" — ")[0]
+    text = re.sub(r"\s*\([^()]*\)", "", text)
+    text = re.split(r"\s+(?:via|repost(?:ed)? on|as translated by)\s+|,\s*repost\b", text)[0]
+    return text.strip(" ,;") or str(source)
+
+
+def test_a_citations_publisher_is_found_as_before_and_in_linear_time():
+    from geo.output import picture
+    for text in strings(" (a)", 7):
+        assert picture.publisher(text) == old_publisher(text), text
+    for text in ("MIIT (2024) via Sina", "MIIT, reposted on x", "A — b (https://x.example/a)",
+                 "A  (https://x.example/a)  ", "A ,  repost x", "a (b) (c) as translated by d"):
+        assert picture.publisher(text) == old_publisher(text), text
+    with budget(10):
+        picture.publisher("MIIT" + " " * N + "x")
