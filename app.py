@@ -39,6 +39,18 @@ RELABELLED = ("metric", "view", "rule", "target_at", "regions", "provinces", "sc
 TABS = ("app.tab_ranking", "app.tab_trajectory", "app.tab_table", "app.tab_sources", "app.tab_data",
         "app.tab_share")
 FLAGS = {"pace", "estimates", "hubs", "basemap"}
+# The whole numbers the link may set, as the widgets fed by them offer them (bounds and step): the
+# sidebar builds its widgets from these ranges and the link's parser checks against the same ones,
+# so a link can never give a widget a value it would refuse (an exception on the page).
+NUMBERS = {"window": range(0, 73, 3), "k": range(3, 8), "target_year": range(2019, 2031)}
+MAX_ZOOM = 18  # the map's own limit (geo.base_map)
+LINK_MAX_CHARS = 4096  # a longer link is not read at all: no link of this app needs 1 KB
+# Only ASCII: str.isdigit and str.isdecimal accept superscripts and other scripts' digits.
+WHOLE = re.compile(r"[0-9]{1,6}")
+COORD = re.compile(r"-?[0-9]{1,3}(\.[0-9]{1,8})?")
+# An unknown parameter's name is repeated in the note only if it is a plain word: anything else
+# (a URL, Markdown, HTML, direction overrides) could be shown as a link by the page.
+PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,19}")
 
 
 def md(text: object) -> str:
@@ -71,50 +83,73 @@ def bundled_trajectory(metric: str, rule: str | None) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------- the link
 
-def read_link() -> list[str]:
-    """On a session's first run, take the choices from the link; return notes on what was ignored."""
+def read_link() -> list[tuple[str, dict]]:
+    """On a session's first run, take the choices from the link; return notes on what was ignored,
+    as message keys with their values (shown in the visitor's language). No value of the link is
+    ever repeated, only the names of the parameters, and an unknown name only if it is a plain word."""
     if st.session_state.get("_link_read"):
         return st.session_state.get("_link_notes", [])
     st.session_state["_link_read"] = True
     params, notes = st.query_params, []
+    st.session_state["_link_notes"] = notes
+    size = sum(len(name) + sum(len(v) for v in params.get_all(name)) for name in params)
+    if size > LINK_MAX_CHARS:
+        notes.append(("app.link_too_long", {"kb": LINK_MAX_CHARS // 1024}))
+        return notes  # nothing of it is read; the next write_link replaces it
     known = set(LINK.values()) | {"c", "z"}
-    for name in params:
-        if name not in known:
-            notes.append(f"unknown parameter {name!r}")
+    unknown = [name for name in params if name not in known]
+    plain = [name for name in unknown if PLAIN_NAME.fullmatch(name)]
+    if plain:
+        notes.append(("app.link_unknown", {"names": ", ".join(plain[:5]) + (" …" if len(plain) > 5 else "")}))
+    if len(unknown) > len(plain):
+        notes.append(("app.link_unreadable", {"n": len(unknown) - len(plain)}))
+
+    def listed(value: str, allowed) -> bool:  # every item known, none repeated (a multiselect's rule)
+        items = value.split(",")
+        return len(set(items)) == len(items) and all(x in allowed for x in items)
+
     checks = {
         "lang": lambda v: v in LANGUAGES, "metric": lambda v: v in bundled().metrics,
         "view": lambda v: v in geo.VIEWS, "as_of": lambda v: v in MONTHS,
-        "window": lambda v: v.isdigit() and 0 <= int(v) <= 120, "rule": lambda v: v in geo.RULES,
-        "target_at": lambda v: v in ("figure_date", "target_year"),
-        "target_year": lambda v: v.isdigit() and 2019 <= int(v) <= 2030,
-        "scheme": lambda v: v in geo.SCHEMES, "k": lambda v: v.isdigit() and 3 <= int(v) <= 7,
-        "regions": lambda v: all(r in geo.REGIONS for r in v.split(",")),
-        "provinces": lambda v: all(a in PROVINCES for a in v.split(",")),
-        "area": lambda v: bool(re.fullmatch(r"\d{6}", v)),
+        "rule": lambda v: v in geo.RULES, "target_at": lambda v: v in ("figure_date", "target_year"),
+        "scheme": lambda v: v in geo.SCHEMES,
+        "regions": lambda v: listed(v, geo.REGIONS), "provinces": lambda v: listed(v, PROVINCES),
+        "area": lambda v: bool(re.fullmatch(r"[0-9]{6}", v)),
+        **{key: (lambda v, r=r: bool(WHOLE.fullmatch(v)) and int(v) in r) for key, r in NUMBERS.items()},
     }
     for key, name in LINK.items():
         if name not in params:
             continue
-        value = params[name]
-        if key in FLAGS:
+        value = params[name]  # a repeated parameter: its last value, checked like any other
+        if key in FLAGS and value in ("0", "1"):
             st.session_state[key] = value == "1"
-        elif checks[key](value):
-            st.session_state[key] = (value.split(",") if key in LISTS else
-                                     int(value) if key in ("window", "k", "target_year") else value)
+        elif key not in FLAGS and checks[key](value):
+            st.session_state[key] = (value.split(",") if key in LISTS else int(value) if key in NUMBERS else value)
         else:
-            notes.append(f"{name}={value!r} is not valid here")
-    try:
-        if "c" in params and "z" in params:
-            lat, lon = (float(x) for x in params["c"].split(","))
-            st.session_state["_map_view"] = ([lat, lon], float(params["z"]))
-    except ValueError:
-        notes.append(f"c={params.get('c')!r} / z={params.get('z')!r} is not a map position")
-    st.session_state["_link_notes"] = notes
+            notes.append(("app.link_invalid", {"name": name}))
+    if "c" in params or "z" in params:
+        position = map_position(params.get("c", ""), params.get("z", ""))
+        if position:
+            st.session_state["_map_view"] = position
+        else:
+            notes.append(("app.link_invalid", {"name": "c/z"}))
     return notes
 
 
+def map_position(centre: str, zoom: str) -> tuple[list[float], float] | None:
+    """A link's map centre ("lat,lon") and zoom, or None: plain decimals on the globe only (float()
+    would take "nan", "inf", "1e999" and other scripts' digits)."""
+    parts = centre.split(",")
+    if len(parts) != 2 or not all(COORD.fullmatch(x) for x in parts) or not COORD.fullmatch(zoom):
+        return None
+    lat, lon, z = float(parts[0]), float(parts[1]), float(zoom)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= z <= MAX_ZOOM):
+        return None
+    return [lat, lon], z
+
+
 def link_params() -> dict[str, str]:
-    """The query parameters of this run's choices (read after the widgets have their values)."""
+    """The link of the choices on screen (only this app's parameters, only values it wrote itself)."""
     params = {}
     for key, name in LINK.items():
         value = st.session_state.get(key)
@@ -179,14 +214,17 @@ def relabel_choices(lang: str) -> None:
 
 @st.cache_data(show_spinner="Reading your file…", max_entries=8)
 def read_upload(content: bytes, filename: str):
-    return geo.read_table(content, filename)
+    # Every upload's work runs in a worker with a time budget: a file that would hold this
+    # interpreter for a minute would freeze every visitor's page, not only its sender's.
+    return geo.within_budget(geo.read_table, content, filename, file=filename, seconds=geo.UPLOAD_SECONDS)
 
 
 @st.cache_data(show_spinner="Placing your points…", max_entries=4)
 def point_layer(content: bytes, filename: str, name: str, lon_col: str, lat_col: str, datum: str,
                 fix_swapped: bool, as_of: str, source: str) -> geo.Layer:
-    return geo.Layer.from_points(content, filename=filename, name=name, lon_col=lon_col, lat_col=lat_col,
-                                 datum=datum, fix_swapped=fix_swapped, as_of=as_of, source_text=source)
+    return geo.within_budget(geo.Layer.from_points, content, file=filename, seconds=geo.UPLOAD_SECONDS,
+                             filename=filename, name=name, lon_col=lon_col, lat_col=lat_col,
+                             datum=datum, fix_swapped=fix_swapped, as_of=as_of, source_text=source)
 
 
 def column_choice(text: str, header: list[str], guess: str | None, key: str, required: bool) -> str | None:
@@ -257,8 +295,9 @@ def table_panel(file) -> geo.Layer | None:
     if missing:
         st.warning(tr("app.give", what=", ".join(missing)))
         return None
-    layer = geo.Layer.from_table(
-        table, name=name, unit=unit, province_col=province_col, value_col=value_col,
+    layer = geo.within_budget(
+        geo.Layer.from_table, table, file=file.name, seconds=geo.UPLOAD_SECONDS,
+        name=name, unit=unit, province_col=province_col, value_col=value_col,
         as_of_col=as_of_col, source_col=source_col,
         default_as_of=default_as_of.isoformat() if default_as_of else None,
         default_source=default_source.strip() or None, targets_of=targets_of, allow_qualified=approximate)
@@ -268,7 +307,8 @@ def table_panel(file) -> geo.Layer | None:
 
 def points_panel(file) -> geo.Layer | None:
     """A point file counted per province by the spatial join."""
-    frame, _ = geo.read_points(file.getvalue(), file.name)
+    frame, _ = geo.within_budget(geo.read_points, file.getvalue(), file.name, file=file.name,
+                                 seconds=geo.UPLOAD_SECONDS)
     columns = [c for c in frame.columns if c not in ("line", "part", "problem")]
     guessed = geo.guess_columns(columns)
     c1, c2 = st.columns(2)
@@ -320,9 +360,10 @@ def targets_panel(file, has_values: bool) -> geo.Layer | None:
     if not (province_col and target_col and (year_col or default_year) and default_source.strip() and applies_to):
         st.warning(tr("app.give_targets"))
         return None
-    layer = geo.Layer.from_targets(table, applies_to=applies_to, province_col=province_col,
-                                   target_col=target_col, target_year_col=year_col,
-                                   default_target_year=default_year, default_source=default_source.strip())
+    layer = geo.within_budget(geo.Layer.from_targets, table, file=file.name, seconds=geo.UPLOAD_SECONDS,
+                              applies_to=applies_to, province_col=province_col,
+                              target_col=target_col, target_year_col=year_col,
+                              default_target_year=default_year, default_source=default_source.strip())
     report_panel(layer, "targets")
     return layer
 
@@ -399,7 +440,8 @@ with st.sidebar:
                             format_func=lambda k: label("view", k, lang, geo.VIEWS[k].label), **counts_only)
     st.session_state.setdefault("as_of", geo.DEFAULT_AS_OF[:7])
     as_of = st.select_slider(tr("app.as_of"), MONTHS, key="as_of")
-    window = st.slider(tr("app.window"), 0, 72, geo.DEFAULT_TOLERANCE_MONTHS, 3, key="window",
+    window = st.slider(tr("app.window"), NUMBERS["window"][0], NUMBERS["window"][-1], geo.DEFAULT_TOLERANCE_MONTHS,
+                       NUMBERS["window"].step, key="window",
                        help=tr("app.window_help"))
     rules = bundle.rules(metric)
     if rules and st.session_state.get("rule") not in rules:
@@ -409,7 +451,8 @@ with st.sidebar:
     if rules:
         target_at = st.radio(tr("app.target_at"), ["figure_date", "target_year"], key="target_at",
                              format_func=lambda k: label("target_at", k, lang), horizontal=False, **counts_only)
-        target_year = (st.number_input(tr("app.target_year"), 2019, 2030, 2025, key="target_year", **counts_only)
+        target_year = (st.number_input(tr("app.target_year"), NUMBERS["target_year"][0], NUMBERS["target_year"][-1],
+                                       2025, key="target_year", **counts_only)
                        if target_at == "target_year" else None)
     else:
         target_at, target_year = "figure_date", None
@@ -425,7 +468,7 @@ with st.sidebar:
     st.header(tr("app.classes"))
     scheme = st.selectbox(tr("app.scheme"), list(geo.SCHEMES), key="scheme",
                           format_func=lambda k: label("scheme", k, lang))
-    k = st.slider(tr("app.k"), 3, 7, geo.DEFAULT_CLASSES, key="k")
+    k = st.slider(tr("app.k"), NUMBERS["k"][0], NUMBERS["k"][-1], geo.DEFAULT_CLASSES, NUMBERS["k"].step, key="k")
     st.header(tr("app.layers"))
     hubs = st.toggle(tr("app.hubs"), key="hubs")
     basemap = st.toggle(tr("app.basemap"), key="basemap")
@@ -451,7 +494,7 @@ shown = result.selection
 with headline:
     national = result.national
     if link_notes:
-        st.caption(md(tr("app.link_ignored", what="; ".join(link_notes))))
+        st.caption(md(tr("app.link_ignored", what="; ".join(tr(key, **values) for key, values in link_notes))))
     parts = []
     if national:
         figure = geo.figure_text(national["value"], national.get("qualifier"), lang)
@@ -609,8 +652,7 @@ def sources_tab() -> None:
 
 def share_tab() -> None:
     link = st.context.url or ""
-    # From this run's choices: the address bar's parameters are still the previous run's until
-    # write_link() at the end of this run.
+    # This run's choices, never the raw link (it may be hostile, and it is one run behind).
     query = urlencode(link_params(), safe=",")
     st.caption(tr("app.copy_link"))
     st.code(f"{link.split('?')[0]}?{query}" if query else link, language=None)

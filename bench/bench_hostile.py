@@ -252,6 +252,9 @@ def run_case(code: Path, prepared: Path, case, timeout: float, memory_gb: float)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--app", action="store_true",
+                        help="the hostile uploads against the running app, with a victim session (bench_hostile_app.py)")
+    parser.add_argument("--port", type=int, default=8611, help="with --app: the app's port")
     parser.add_argument("--before", type=Path, help="a checkout of another version to run side by side")
     default_cache = Path(os.environ.get("ROLLOUT_CACHE_DIR") or REPO / ".cache")
     parser.add_argument("--cache", type=Path, default=default_cache,
@@ -262,6 +265,9 @@ def main() -> None:
     parser.add_argument("--memory-gb", type=float, default=6.0, help="address-space cap per run")
     parser.add_argument("--width", type=int, default=110, help="characters of stderr shown")
     args = parser.parse_args()
+    if args.app:
+        _module(REPO / "bench" / "bench_hostile_app.py").main(port=args.port)
+        return
     wanted = set(filter(None, args.only.split(",")))
     cases = [c for c in CASES if not wanted or c[0] in wanted]
     versions = [("after", REPO)] + ([("before", args.before.resolve())] if args.before else [])

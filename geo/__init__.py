@@ -21,7 +21,7 @@ _API = {
     "DEFAULT_AS_OF": "config", "DEFAULT_CLASSES": "config", "DEFAULT_METRIC": "config",
     "DEFAULT_SCHEME": "config", "DEFAULT_TOLERANCE_MONTHS": "config", "DEFAULT_VIEW": "config",
     "FALLBACK_VIEW": "config",
-    "frame_to_csv": "files",
+    "frame_to_csv": "files", "UPLOAD_SECONDS": "config", "within_budget": "budget",
     "ProvinceNotFound": "data.regions", "REGIONS": "data.regions", "provinces": "data.regions",
     "resolve_province": "data.regions",
     "METRICS": "data.metrics", "Metric": "data.metrics",

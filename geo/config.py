@@ -28,6 +28,8 @@ DEFAULT_AS_OF = "2025-12-31"
 DEFAULT_TOLERANCE_MONTHS = 24
 DEFAULT_SCHEME = "quantiles"
 DEFAULT_CLASSES = 5
+# The app's budget for reading and placing one upload (geo.within_budget); the command line has none.
+UPLOAD_SECONDS = 10
 
 # China's extent in lon/lat with a margin (the GCJ-02 boundaries span 73.5-135.1 E,
 # 3.4-53.6 N): a coordinate outside it is a broken row, not a site in China. The two ranges do

@@ -198,7 +198,10 @@ _NOT_PROVINCE_LEVEL = {
 # Prefecture-level cities whose names a reader could take for a province.
 _CITIES = {"吉林市": "220000", "jilincity": "220000", "jilinshi": "220000",
            "海南州": "630000", "海南藏族自治州": "630000"}
-_FOOTNOTE_MARK = re.compile(r"[\s*＊※†‡#＃①-⑳⑴-⒇¹²³⁰-⁹]+$|[(（](注|note)?\s*\d*[)）]$")
+# The lookbehind lets a run of marks be tried from its first character only: without it, a long
+# run of stars not at the end of the cell was rescanned from each of its characters (quadratic).
+_FOOTNOTE_MARK = re.compile(r"(?<![\s*＊※†‡#＃①-⑳⑴-⒇¹²³⁰-⁹])[\s*＊※†‡#＃①-⑳⑴-⒇¹²³⁰-⁹]+$"
+                            r"|[(（](注|note)?\s*+\d*+[)）]$")
 
 
 class ProvinceNotFound(InputError):
@@ -285,7 +288,7 @@ def _resolve_key(raw: str, key: str) -> str | None:
         return index[key]
     if key.startswith("cn") and key[2:] in index:  # "CNBJ" from "CN BJ"/"CN_BJ"
         return index[key[2:]]
-    if key.startswith("cn") and key[2:].isdigit():  # pre-2017 ISO 3166-2 codes: "CN-11"
+    if key.startswith("cn") and re.fullmatch(r"[0-9]{2,12}", key[2:]):  # pre-2017 ISO 3166-2 codes: "CN-11"
         return resolve_code(key[2:])
     _raise_if_not_province(raw, key)
     if _COMBINING.search(unicodedata.normalize("NFD", key)):

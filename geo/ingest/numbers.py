@@ -109,8 +109,8 @@ def parse_number(text: object) -> ParsedNumber:
 _PREFIXES = sorted(_PREFIX_QUALIFIERS, key=len, reverse=True)
 # "1000余万" / "1000多万": a suffix qualifier sits between the number and its unit.
 _SUFFIX = re.compile(
-    r"^(.*\d)\s*(" + "|".join(map(re.escape, sorted(_SUFFIX_QUALIFIERS, key=len, reverse=True)))
-    + rf")\s*((?:万亿|千万|百万|亿|万|千)?{_MEASURE}?)\s*$")
+    r"^(.*\d)\s*+(" + "|".join(map(re.escape, sorted(_SUFFIX_QUALIFIERS, key=len, reverse=True)))
+    + rf")\s*+((?:万亿|千万|百万|亿|万|千)?{_MEASURE}?)\s*+$")  # possessive: no quadratic re-splits of spaces
 
 
 def _split_qualifier(cell: str) -> tuple[str, str]:

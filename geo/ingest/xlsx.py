@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -41,6 +42,15 @@ class Sheet:
     name: str
     state: str  # visible, hidden or veryHidden
     part: str | None  # the sheet's XML part in the zip; None for a chart sheet
+
+
+# A number in the workbook's XML: ASCII digits only, and short (str.isdigit accepts superscripts,
+# which int() refuses, and int() refuses more than 4,300 digits): anything else is no number.
+_WHOLE = re.compile(r"[0-9]{1,9}")
+
+
+def _whole(text: str | None) -> int | None:
+    return int(text) if text and _WHOLE.fullmatch(text) else None
 
 
 def xlsx_records(data: bytes, filename: str, limits) -> tuple[list[tuple[int, list[str]]], str, list[str]]:
@@ -134,8 +144,8 @@ class _Book:
                 is_table = part in self.names and "worksheets/" in part
                 sheets.append(Sheet(element.get("name", "?"), element.get("state", "visible"),
                                     part if is_table else None))
-            elif tag == "workbookView" and element.get("activeTab", "").isdigit():
-                active = int(element.get("activeTab"))
+            elif tag == "workbookView" and _whole(element.get("activeTab")) is not None:
+                active = _whole(element.get("activeTab"))
             elif tag == "workbookPr":
                 date1904 = element.get("date1904", "0").lower() in ("1", "true")
             if len(sheets) > 10_000:
@@ -179,11 +189,11 @@ class _Book:
             if tag == "cellXfs":
                 in_cell_xfs = event == "start"
             elif event == "end" and tag == "numFmt":
-                if element.get("numFmtId", "").isdigit():
-                    codes[int(element.get("numFmtId"))] = element.get("formatCode", "")
+                if _whole(element.get("numFmtId")) is not None:
+                    codes[_whole(element.get("numFmtId"))] = element.get("formatCode", "")
             elif event == "end" and tag == "xf" and in_cell_xfs:
                 number = element.get("numFmtId", "0")
-                code = codes.get(int(number), "") if number.isdigit() else ""
+                code = codes.get(_whole(number), "")
                 kinds.append("percent" if "%" in code else "time" if is_timedelta_format(code)
                              else "date" if is_date_format(code) else "")
                 if len(kinds) > MAX_CELL_FORMATS:
@@ -207,7 +217,7 @@ class _Book:
                     parent = element
                 elif tag == "row":
                     number = element.get("r", "")
-                    row_number = int(number) if number.isdigit() else row_number + 1
+                    row_number = _whole(number) if _whole(number) is not None else row_number + 1
                     cells, column = {}, 0
                 continue
             if tag == "c":
@@ -274,7 +284,7 @@ def _cell_text(element, strings: list[str], formats: list[str], date1904: bool) 
     if kind == "d":  # an ISO 8601 date stored as text
         return value[:10] if value.endswith("T00:00:00") or len(value) == 10 else value
     style = element.get("s", "0")
-    fmt = formats[int(style)] if style.isdigit() and int(style) < len(formats) else ""
+    fmt = formats[_whole(style)] if _whole(style) is not None and _whole(style) < len(formats) else ""
     try:
         number = Decimal(value.strip())
     except InvalidOperation:

@@ -49,13 +49,17 @@ STATUSES = ("ok", "outside", "missing_coordinates", "unparseable", "out_of_range
 SWAPPED_FILE_SHARE = 0.9
 COLUMNS = ["line", "lon", "lat", "lon_gcj02", "lat_gcj02", "adcode", "status", "reason"]
 
-_PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# Possessive runs (*+, ++) throughout: "\d+\.?\d*" and "\s*[NSEW]?\s*" tried every split of a long
+# run of digits or spaces between their two quantifiers (quadratic and cubic in a cell's length);
+# no run's characters can be taken by what follows it, so the matches are the same.
+_PLAIN = re.compile(r"[+-]?(?:\d++(?:\.\d*+)?|\.\d++)(?:[eE][+-]?\d++)?")
+# Arrow's regular expressions (RE2) run in linear time by construction: no possessive runs needed.
 _PLAIN_ANCHORED = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"  # ASCII digits only
 _DMS = re.compile(
-    r"(?P<prefix>东经|西经|北纬|南纬)?\s*(?P<h1>[NSEW])?\s*(?P<sign>[+-])?\s*"
-    r"(?P<d>\d+(?:\.\d+)?)\s*(?:°|度)\s*"
-    r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:'|′|’|分)\s*)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|”|''|′′|秒)\s*)?"
+    r"(?P<prefix>东经|西经|北纬|南纬)?\s*+(?P<h1>[NSEW])?\s*+(?P<sign>[+-])?\s*+"
+    r"(?P<d>\d++(?:\.\d++)?)\s*+(?:°|度)\s*+"
+    r"(?:(?P<m>\d++(?:\.\d++)?)\s*+(?:'|′|’|分)\s*+)?"
+    r"(?:(?P<s>\d++(?:\.\d++)?)\s*+(?:\"|″|”|''|′′|秒)\s*+)?"
     r"(?P<h2>[NSEW])?", re.IGNORECASE)
 _PREFIX_HEMISPHERE = {"东经": "E", "西经": "W", "北纬": "N", "南纬": "S"}
 
