@@ -136,3 +136,40 @@ def test_geojson_download_in_the_browser(offline_page):
     assert len(data["features"]) == 34 and data["rollout_mapper"]["metric"] == "bs5g"
     beijing = next(f["properties"] for f in data["features"] if f["id"] == "110000")
     assert beijing["as_of"] and beijing["source"] and beijing["count"] > 0
+
+
+HATCH_JS = """() => {
+    const paths = [...document.querySelectorAll('path')];
+    return {hatch: paths.filter(p => !p.classList.contains('leaflet-interactive')
+                                      && /^M[^Z]*$/.test(p.getAttribute('d') || '')).length,
+            dashed: paths.filter(p => p.classList.contains('leaflet-interactive')
+                                      && p.getAttribute('stroke-dasharray') === '3 2').length};
+}"""
+
+
+def test_estimates_are_drawn_hatched_counted_and_explained(offline_page):
+    """The first screen's estimates: hatching (lines that take no pointer) and a dashed edge on
+    each estimated province, the legend's count, and a tooltip that says "ESTIMATED" with its
+    interval and basis."""
+    page = offline_page
+    wait_for_polygons(page)
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    drawn = frame.evaluate(HATCH_JS)
+    assert drawn["hatch"] >= 31 and drawn["dashed"] >= 31, drawn
+    assert page.get_by_text("hatched: estimated (31 of 31)").count() >= 1
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    text = tooltip_of(page, 18)  # 440000 Guangdong: its newest figure is of 2022
+    assert "ESTIMATED at 2025-12-31" in text and "80 % interval" in text and "basis:" in text, text
+    assert page.errors == [], page.errors
+
+
+def test_the_chance_view_has_its_own_legend_in_the_browser(browser, app_url):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_url + "?v=target_probability")
+    wait_for_polygons(page)
+    for label in ("very likely not met (< 10 %)", "uncertain (33-67 %)", "very likely met (≥ 90 %)"):
+        assert page.get_by_text(label).count() >= 1, label
+    assert errors == [], errors
+    page.close()
