@@ -132,3 +132,16 @@ def test_facility_layer_shows_the_counted_kind_at_the_date_and_popups_are_escape
     rows = [row for block in re.findall(r"var data = (\[.*?\]);", page, flags=re.S) for row in json.loads(block)]
     assert len(rows) == 1  # the centre that opens in 2030 is not drawn at the view's date
     assert escape("中心<script>") in rows[0][2] and escape("{{ 7*7 }}") in rows[0][2]
+
+
+def test_a_weak_source_is_flagged_beside_its_figure():
+    # Issue 20, point 12: Henan's 199,700 (2024-06) is read from a machine translation.
+    import geo
+    from geo.output.render import tooltip_html
+    v = geo.view(geo.load(), "bs5g", "value", as_of="2025-12-31")
+    rows = v.frame.set_index("adcode", drop=False)
+    assert "low authority" in tooltip_html(rows.loc["410000"], v)
+    assert "low authority" not in tooltip_html(rows.loc["110000"], v)
+    assert "来源较弱" in tooltip_html(rows.loc["410000"], v, "zh")
+    assert rows.loc["410000", "source_flags"] == "low_authority"
+    assert "source_flags" in geo.to_csv(v).splitlines()[0]

@@ -245,7 +245,10 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
         "adcode": provincial["adcode"], "count": provincial["value"].astype("float64"),
         "qualifier": provincial["qualifier"] if "qualifier" in provincial else "=",
         "as_of": provincial["as_of"], "as_of_date": provincial["as_of_date"],
-        "source": [source_text(row) for _, row in provincial.iterrows()]})
+        "source": [source_text(row) for _, row in provincial.iterrows()],
+        # What the facts say of the source (low_authority: a repost or a machine translation),
+        # shown with the figure: a weak source must not read as a strong one.
+        "source_flags": provincial["flags"].fillna("") if "flags" in provincial else ""})
     frame = frame.merge(figures, on="adcode", how="left")
     figure_date = pd.to_datetime(frame.pop("as_of_date"))
     frame["age_months"] = np.round(timeline.months_between(figure_date, [date] * len(frame)), 1)

@@ -21,7 +21,7 @@ from ..spatial.datum import from_gcj02
 
 # The table columns, in order; the GeoJSON properties are the same plus the view's metadata.
 EXPORT_COLUMNS = ["adcode", "name_zh", "name_en", "region", "metric", "view", "value", "unit",
-                  "derived", "count", "qualifier", "as_of", "age_months", "in_window", "source",
+                  "derived", "count", "qualifier", "as_of", "age_months", "in_window", "source", "source_flags",
                   "population_10k", "population_year", "area_km2", "target", "target_at", "rule",
                   "target_source", "gap", "attainment_pct", "national_per_10k", "vs_national",
                   "projected", "projected_low", "projected_high", "projection_method",

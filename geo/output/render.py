@@ -103,6 +103,8 @@ def tooltip_html(row: pd.Series, result: ViewResult, lang: str = DEFAULT_LANGUAG
                               date=row["target_reached"])))
     if not is_missing(row["count"]):
         lines.append(escape(t("source_line", lang, source=_source_without_link(row["source"]))))
+        if "low_authority" in str(row.get("source_flags") or ""):
+            lines.append(f"<i>{escape(t('low_authority_line', lang))}</i>")
     return "<br>".join(lines)
 
 
