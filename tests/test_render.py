@@ -145,3 +145,20 @@ def test_a_weak_source_is_flagged_beside_its_figure():
     assert "来源较弱" in tooltip_html(rows.loc["410000"], v, "zh")
     assert rows.loc["410000", "source_flags"] == "low_authority"
     assert "source_flags" in geo.to_csv(v).splitlines()[0]
+
+
+def test_the_legend_does_not_say_the_unit_twice():
+    # Issue 20, point 11: "5G base stations base stations".
+    import re
+
+    import geo
+    b = geo.load()
+    v = geo.view(b, "bs5g", "value", as_of="2025-12-31")
+    c = geo.classification(v)
+
+    def text(html: str) -> str:  # as read: without the tags
+        return re.sub(r"<[^>]+>", "", html)
+    assert "base stations base stations" not in text(geo.legend_html(v, c, inline=True))
+    assert "5G基站 个基站" not in text(geo.legend_html(v, c, "zh", inline=True))
+    gap = geo.view(b, "bs5g", "gap", as_of="2025-12-31")
+    assert "(value − target)" in geo.legend_html(gap, geo.classification(gap), inline=True)  # a unit that says more stays

@@ -316,14 +316,14 @@ def _legend(figure, result, classification, lang=DEFAULT_LANGUAGE):
 
     from ..i18n import label as registry_label
     from ..i18n import t
-    from .render import legend_entries, unit_in
+    from .render import legend_entries, legend_unit
 
     ax = figure.add_axes([0.78, 0.6, 0.2, 0.26])
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     _text(ax, 0, 1, registry_label("metric", result.metric.key, lang, result.metric.label), 8.5, va="top", wrap=True)
-    unit = unit_in(result, lang) + (f" · {t('derived', lang)}" if result.derived else "")
+    unit = " · ".join(x for x in (legend_unit(result, lang), t("derived", lang) if result.derived else "") if x)
     _text(ax, 0, 0.91, unit, 7, va="top", color="#444444")
     entries = legend_entries(result, classification, lang)
     step = min(0.085, 0.8 / max(len(entries), 1))

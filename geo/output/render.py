@@ -46,6 +46,14 @@ def unit_in(result: ViewResult, lang: str) -> str:
     return t(f"view_unit.{result.spec.view}", lang, unit=base)
 
 
+def legend_unit(result: ViewResult, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The unit under a legend's title, left out where the title already says it ("5G base
+    stations" over "base stations", "5G基站" over "个基站")."""
+    unit = unit_in(result, lang)
+    metric = label("metric", result.metric.key, lang, result.metric.label)
+    return "" if unit.removeprefix("个") in metric else unit
+
+
 def _source_without_link(source: str) -> str:
     """A citation's publisher part as written, asides and relays included ("… via …": where the
     figure was read is part of its provenance; and a user's own wording is shown as given), without
@@ -288,8 +296,8 @@ def legend_html(result: ViewResult, classification: Classification, lang: str = 
                 *, inline: bool = False) -> str:
     """The legend as HTML from escaped pieces: a box on the map, or `inline` one row for a page."""
     metric = label("metric", result.metric.key, lang, result.metric.label)
-    title = f"{escape(metric)}{'' if inline else '<br>'}<small> {escape(unit_in(result, lang))}"
-    title += f" · {escape(t('derived', lang))}" if result.derived else ""
+    title = f"{escape(metric)}{'' if inline else '<br>'}<small> {escape(legend_unit(result, lang))}"
+    title += f"{' · ' if legend_unit(result, lang) else ''}{escape(t('derived', lang))}" if result.derived else ""
     title += f"{' · ' if inline else '<br>'}{escape(t('legend_as_of', lang, as_of=result.spec.as_of))}</small>"
     item = "span" if inline else "div"
     rows = "".join(
