@@ -587,10 +587,17 @@ def trajectory_tab() -> None:
                                     alt.Tooltip("low:Q", format=",.0f"), alt.Tooltip("high:Q", format=",.0f")])
         projected = base_chart.transform_filter("datum.kind == 'projected'").mark_line(
             strokeDash=[5, 4], point=alt.OverlayMarkDef(shape="triangle-up")).encode(
-            y="per_10k:Q", tooltip=["name", "date:T", "kind", "value", "low", "high"])
-        target = base_chart.transform_filter("datum.adcode == '100000'").mark_line(
-            color="#b30000", strokeDash=[2, 2]).encode(y="target_per_10k:Q")
-        st.altair_chart((band + estimated + observed + projected + target).properties(height=360), width="stretch")
+            y="per_10k:Q", tooltip=["name", "date:T", "kind", alt.Tooltip("value:Q", format=",.0f"),
+                                    alt.Tooltip("low:Q", format=",.0f"), alt.Tooltip("high:Q", format=",.0f")])
+        # The national target path in red, as the caption says: its colour is its own, not a
+        # province's (the shared colour channel would paint it the nation's series colour).
+        target = alt.Chart(lines).transform_filter("datum.adcode == '100000'").mark_line(
+            strokeDash=[2, 2]).encode(x="date:T", y="target_per_10k:Q", color=alt.value("#b30000"))
+        # The month the view is at, so the chart and the map are read at the same date.
+        chosen_date = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(month_end)]})).mark_rule(
+            color="#555", strokeDash=[1, 3]).encode(x="date:T")
+        st.altair_chart((band + estimated + observed + projected + target + chosen_date).properties(height=360),
+                        width="stretch")
         st.caption(md(tr("app.trajectory_note")))
 
 
