@@ -456,7 +456,8 @@ with st.sidebar:
                        if target_at == "target_year" else None)
     else:
         target_at, target_year = "figure_date", None
-    pace = st.toggle(tr("app.pace"), key="pace", help=tr("app.pace_help"), disabled=bool(area))
+    # A metric with a model projects by its estimates (one way of estimating): the pace is moot.
+    pace = st.toggle(tr("app.pace"), key="pace", help=tr("app.pace_help"), disabled=bool(area) or "nowcast" in views)
     # Views of estimates always use them; the others compare figures unless asked (off by default).
     estimates = st.toggle(tr("app.estimates"), key="estimates", help=tr("app.estimates_help"),
                           disabled=bool(area) or "nowcast" not in views or geo.VIEWS[view_key].uses_estimates)
