@@ -291,6 +291,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                           "zh": "按模型估计，约 {date} 达到其 {year} 年目标（估计）"},
     "caption_estimates": {"en": "At {as_of}: {observed} provinces observed (a figure of the month), {estimated} estimated (hatched; derived: model-based, raked to MIIT's regional and national totals, 80 % intervals calibrated on held-out figures, which it missed by a median {error} % at these provinces' gaps).",
                           "zh": "{as_of}：{observed} 个省份为实际数据（本月数据），{estimated} 个为估计值（斜线；推算：模型估计，按工信部地区和全国总数校准，80% 区间按留出数据校准，在这些省份的数据间隔下中位误差为 {error}%）。"},
+    "note.no_estimates": {"en": "Estimates exist from {first} to {last} only: at this date no province is estimated (no data).",
+                          "zh": "估计值仅覆盖 {first} 至 {last}：此日期没有省份的估计值（无数据）。"},
     "low_authority_line": {"en": "weak source: a repost or a machine translation (low authority)",
                            "zh": "来源较弱：转载或机器翻译（低权威）"},
     "column.source_flags": {"en": "what is known of the source: low_authority (a repost or machine translation), conflict, date_uncertain, secondary",

@@ -273,3 +273,11 @@ def test_the_command_line_backtests_and_exports_estimates(tmp_path, capsys):
     default = tmp_path / "default.geojson"
     assert main(["export", "--out", str(default)]) == 0
     assert json.loads(default.read_text())["features"][0]["properties"]["view"] == "nowcast"
+
+
+def test_outside_the_models_months_there_is_no_estimate_and_a_note(bundle):
+    v = geo.view(bundle, "bs5g", "nowcast", as_of="2019-06-30")  # the app's slider reaches 2019-01
+    assert v.frame["value"].isna().all() and v.estimated == 0
+    assert any("Estimates exist from 2019-12 to 2027-12 only" in str(n) for n in v.notes)
+    assert geo.nowcast(bundle, "2028-06-30")["estimate"].isna().all()
+    assert json.loads(geo.to_geojson(v))["features"][0]["properties"]["value"] is None

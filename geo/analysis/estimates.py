@@ -96,6 +96,11 @@ class Estimates:
         of that month) or the estimate with its intervals, its footing on MIIT's totals, basis
         and method."""
         ev, fit = self.evidence, self.fit
+        if not self.covers(when):  # no estimate outside the model's months: no data, never a guess
+            return pd.DataFrame({"adcode": ev.provinces["adcode"].to_numpy(object), "estimated": None,
+                                 "projected": False, **dict.fromkeys(
+                                     ["estimate", "sd", "national_footing", "low80", "high80", "low95", "high95"],
+                                     np.nan), **({"method": None, "basis": None} if describe else {})})
         i = ev.month_index(when)
         this_month = ev.figures[(ev.figures["month"] == i) & (ev.figures["kind"] == "count")
                                 & ~ev.figures["qualifier"].isin(list(nowcast_model.QUALIFIER_SHIFT))]
@@ -122,6 +127,11 @@ class Estimates:
             out["basis"] = pd.Series([None if o else self._basis(a, i) for a, o in zip(out["adcode"], observed)],
                                      dtype=object)
         return out
+
+    def covers(self, when) -> bool:
+        """Whether `when` falls in the model's months (nowcast.MONTHS)."""
+        month = (pd.Timestamp(when) + pd.offsets.MonthEnd(0)).normalize()
+        return bool(self.evidence.months[0] <= month <= self.evidence.months[-1])
 
     @cached_property
     def path(self) -> pd.DataFrame:

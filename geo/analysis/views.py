@@ -254,10 +254,14 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
     frame["age_months"] = np.round(timeline.months_between(figure_date, [date] * len(frame)), 1)
     frame["in_window"] = (frame["age_months"] <= spec.tolerance_months).where(frame["count"].notna())
 
+    notes = [metric.explanation]
     estimates = bundle.estimates(metric.key) if (view.uses_estimates or spec.estimates) else None
     if view.uses_estimates and estimates is None:
         raise InputError(f"the view {spec.view!r} needs estimates, which {metric.key!r} does not have",
                          expected=f"one of {', '.join(bundle.views(metric.key))}")
+    if estimates is not None and not estimates.covers(date):
+        months = estimates.evidence.months
+        notes.append(Text("note.no_estimates", first=f"{months[0]:%Y-%m}", last=f"{months[-1]:%Y-%m}"))
     if estimates is not None:  # compared at the view's date: the estimate, or the month's figure
         frame = frame.merge(estimates.at(date).drop(columns="projected"), on="adcode", how="left")
         used, used_date = frame["estimate"], pd.Series(date, index=frame.index)
@@ -272,7 +276,6 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
 
     available = targets_mod.rules_for(bundle.targets, metric.key)
     rule = spec.rule if spec.rule in available else (available[0] if available else None)
-    notes = [metric.explanation]
     target_year = spec.target_year or targets_mod.seed_year(bundle.targets, metric.key) or date.year
     if spec.target_at == "figure_date":  # the target in force at each figure's date (or the view's)
         when = pd.Series(used_date.fillna(date).to_numpy(), index=frame["adcode"])
