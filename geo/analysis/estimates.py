@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from math import erf, sqrt
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,6 @@ def write_calibration(calibration: dict) -> None:
 
 
 def normal_cdf(x):
-    from math import erf, sqrt
     return np.vectorize(lambda v: 0.5 * (1 + erf(v / sqrt(2))))(np.asarray(x, dtype=float))
 
 

@@ -71,7 +71,7 @@ class Evidence:
     split_start: pd.Timestamp | None
     split_end: pd.Timestamp | None
     provinces: pd.DataFrame       # adcode, region, population (10k), name_zh
-    figures: pd.DataFrame         # adcode, month (index), value, log_value, sd, as_of, kind, qualifier, flags, source
+    figures: pd.DataFrame         # adcode, month (index), value, log_value, extra_sd, as_of, kind, qualifier, flags
 
     def log_region(self, region: str) -> np.ndarray:
         return np.log(self.region_share[region]) + self.log_national
@@ -376,8 +376,8 @@ def _rake(log_y: np.ndarray, var: np.ndarray, target: float) -> np.ndarray:
 
 
 def raked(fit: Fit, i: int, held: dict | None = None):
-    """At month index i: each province's log estimate on its own footing after raking, its
-    variance, and the log totals it was raked to. `held`: adcode -> a figure of that month,
+    """At month index i: each province's log estimate on its own footing after raking, and its
+    variance. `held`: adcode -> a figure of that month,
     which stays exactly as it is (the others are raked to the total less the held figures)."""
     ev = fit.evidence
     regions = ev.provinces["region"].to_numpy(object)
