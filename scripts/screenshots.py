@@ -22,6 +22,19 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 LOCAL = {"127.0.0.1", "localhost", "::1"}
+DESKTOP, PHONE = (1440, 900), (390, 844)
+HUBEI, GUANGDONG = 16, 18  # features are sorted by adcode: 420000, 440000 (an old figure, estimated)
+# (link, viewport, file name, province whose tooltip is shot too, polygons to wait for)
+SHOTS = [
+    ("", DESKTOP, "desktop_first_screen", HUBEI, 31),
+    ("?v=gap", DESKTOP, "desktop_gap", None, 31),
+    ("?v=gap&e=1", DESKTOP, "desktop_gap_estimates", GUANGDONG, 31),
+    ("?v=target_probability", DESKTOP, "desktop_target_probability", None, 31),
+    ("?lang=zh", DESKTOP, "desktop_zh_first_screen", GUANGDONG, 31),
+    ("?lang=zh&v=attainment", DESKTOP, "desktop_zh_attainment", None, 31),
+    ("?m=high_tech_zones&a=440000", DESKTOP, "desktop_drill_guangdong", None, 15),
+    ("", PHONE, "phone_first_screen", HUBEI, 31),
+]
 
 
 def page_at(browser, url: str, width: int, height: int, blocked: list, minimum: int = 31):
@@ -63,38 +76,13 @@ def main(argv=None) -> int:
         blocked: list[str] = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = page_at(browser, url, 1440, 900, blocked)
-            page.screenshot(path=str(args.out / "desktop_first_screen.png"))
-            hover_province(page, 16)  # 420000 Hubei (features are sorted by adcode)
-            page.screenshot(path=str(args.out / "desktop_tooltip.png"))
-            page.close()
-            page = page_at(browser, url + "?v=gap", 1440, 900, blocked)
-            page.screenshot(path=str(args.out / "desktop_gap.png"))
-            page.close()
-            page = page_at(browser, url + "?v=gap&e=1", 1440, 900, blocked)
-            page.screenshot(path=str(args.out / "desktop_gap_estimates.png"))
-            hover_province(page, 18)  # 440000 Guangdong: an old figure, estimated
-            page.screenshot(path=str(args.out / "desktop_gap_estimates_tooltip.png"))
-            page.close()
-            page = page_at(browser, url + "?v=target_probability", 1440, 900, blocked)
-            page.screenshot(path=str(args.out / "desktop_target_probability.png"))
-            page.close()
-            page = page_at(browser, url + "?lang=zh", 1440, 900, blocked)
-            page.screenshot(path=str(args.out / "desktop_zh_first_screen.png"))
-            hover_province(page, 18)
-            page.screenshot(path=str(args.out / "desktop_zh_tooltip.png"))
-            page.close()
-            page = page_at(browser, url + "?lang=zh&v=attainment", 1440, 900, blocked)
-            page.screenshot(path=str(args.out / "desktop_zh_attainment.png"))
-            page.close()
-            page = page_at(browser, url + "?m=high_tech_zones&a=440000", 1440, 900, blocked, minimum=15)
-            page.screenshot(path=str(args.out / "desktop_drill_guangdong.png"))
-            page.close()
-            phone = page_at(browser, url, 390, 844, blocked)
-            phone.screenshot(path=str(args.out / "phone_first_screen.png"))
-            hover_province(phone, 16)
-            phone.screenshot(path=str(args.out / "phone_tooltip.png"))
-            phone.close()
+            for query, size, name, hover, minimum in SHOTS:
+                page = page_at(browser, url + query, *size, blocked, minimum)
+                page.screenshot(path=str(args.out / f"{name}.png"))
+                if hover is not None:
+                    hover_province(page, hover)
+                    page.screenshot(path=str(args.out / f"{name.removesuffix('_first_screen')}_tooltip.png"))
+                page.close()
             browser.close()
         print(f"screenshots in {args.out}; blocked requests: {blocked or 'none'}")
     return 0

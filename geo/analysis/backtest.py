@@ -34,12 +34,6 @@ def gap_bucket(gap: float) -> str:
     return GAP_BUCKETS[-1][2]
 
 
-def _targets(ev: nowcast.Evidence) -> pd.DataFrame:
-    """The figures a backtest holds out: counts given as a value (a bound is not one)."""
-    f = ev.figures
-    return f[(f["kind"] == "count") & ~f["qualifier"].isin(list(nowcast.QUALIFIER_SHIFT))]
-
-
 def _row(ev, fit_, test, target, left) -> dict:
     """One held-out figure: the model's estimate at its month and both baselines from `left`
     (the province's figures left in)."""
@@ -71,7 +65,7 @@ def run(ev: nowcast.Evidence, *, observations=None, regional=None, provinces=Non
     noise = nowcast.fit(ev).noise  # chosen once on all figures; each refit keeps it
     rows = []
     f = ev.figures
-    for _, target in _targets(ev).iterrows():
+    for _, target in ev.exact_counts().iterrows():
         same = (f["adcode"] == target["adcode"]) & (f["month"] == target["month"])
         kept = ev.without(~same.to_numpy())
         left = kept.figures[kept.figures["adcode"] == target["adcode"]]
@@ -83,7 +77,7 @@ def run(ev: nowcast.Evidence, *, observations=None, regional=None, provinces=Non
         if before is None:
             continue
         fitted = nowcast.fit(before, noise)
-        later = _targets(ev)
+        later = ev.exact_counts()
         later = later[ev.months[later["month"].to_numpy(int)] > cut]
         for _, target in later.iterrows():
             left = before.figures[before.figures["adcode"] == target["adcode"]]

@@ -28,7 +28,7 @@ from . import nowcast as nowcast_model
 
 CALIBRATION_JSON = DATA_DIR / "nowcast_calibration.json"
 MODEL_FORMAT = 1  # bump when the model changes what the calibration means
-Z80, Z95 = 1.2816, 1.96
+Z80 = 1.2816  # the standard normal's 90th percentile: an 80 % interval's half-width
 RANK_DRAWS = 400
 
 
@@ -84,13 +84,6 @@ class Estimates:
         return Text("estimate.method", k80=f"{self.calibration['k80']:.2f}",
                     cases=self.calibration["cases"])
 
-    def typical_error(self, buckets) -> float | None:
-        """The backtest's median error (%) over the gap buckets given (their median of medians
-        weighted alike); None without any."""
-        errors = [self.calibration["median_error_pct"][b] for b in buckets
-                  if b in self.calibration["median_error_pct"]]
-        return float(np.median(errors)) if errors else None
-
     def at(self, when, describe: bool = True) -> pd.DataFrame:
         """Per province of the model (adcode order): at the month of `when`, `observed` (a figure
         of that month) or the estimate with its intervals, its footing on MIIT's totals, basis
@@ -98,13 +91,12 @@ class Estimates:
         ev, fit = self.evidence, self.fit
         if not self.covers(when):  # no estimate outside the model's months: no data, never a guess
             return pd.DataFrame({"adcode": ev.provinces["adcode"].to_numpy(object), "estimated": None,
-                                 "projected": False, **dict.fromkeys(
+                                 **dict.fromkeys(
                                      ["estimate", "sd", "national_footing", "low80", "high80", "low95", "high95"],
                                      np.nan), **({"method": None, "basis": None} if describe else {})})
         i = ev.month_index(when)
-        this_month = ev.figures[(ev.figures["month"] == i) & (ev.figures["kind"] == "count")
-                                & ~ev.figures["qualifier"].isin(list(nowcast_model.QUALIFIER_SHIFT))]
-        held = this_month.groupby("adcode")["value"].last().to_dict()
+        counts = ev.exact_counts()
+        held = counts[counts["month"] == i].groupby("adcode")["value"].last().to_dict()
         log_y, var = nowcast_model.raked(fit, i, held)
         sd = np.sqrt(var)
         observed = ev.provinces["adcode"].isin(list(held)).to_numpy()
@@ -115,8 +107,7 @@ class Estimates:
         out = pd.DataFrame({
             "adcode": ev.provinces["adcode"].to_numpy(object), "estimate": shown,
             "estimated": ~observed, "sd": np.where(observed, np.nan, sd),
-            "national_footing": estimate / np.exp(fit.log_ratio[i]),
-            "projected": bool(ev.months[i] > ev.last_national)})
+            "national_footing": estimate / np.exp(fit.log_ratio[i])})
         for name, k in (("80", k80), ("95", k95)):
             spread = np.exp(k * sd)
             out[f"low{name}"] = np.where(observed, np.nan, np.round(estimate / spread))
@@ -130,8 +121,7 @@ class Estimates:
 
     def covers(self, when) -> bool:
         """Whether `when` falls in the model's months (nowcast.MONTHS)."""
-        month = (pd.Timestamp(when) + pd.offsets.MonthEnd(0)).normalize()
-        return bool(self.evidence.months[0] <= month <= self.evidence.months[-1])
+        return self.evidence.covers(when)
 
     @cached_property
     def path(self) -> pd.DataFrame:
@@ -228,7 +218,7 @@ def nowcast(bundle, as_of: str = config.DEFAULT_AS_OF, metric: str = nowcast_mod
     if model is None:
         raise InputError(f"{metric!r} has no estimates", expected="a metric with a national series, "
                          "regional splits and provincial figures (bs5g)")
-    return model.at(pd.Timestamp(as_of)).drop(columns="projected")
+    return model.at(pd.Timestamp(as_of))
 
 
 def backtest(bundle, metric: str = nowcast_model.METRIC) -> pd.DataFrame:

@@ -76,14 +76,26 @@ class Evidence:
     def log_region(self, region: str) -> np.ndarray:
         return np.log(self.region_share[region]) + self.log_national
 
+    def covers(self, when) -> bool:
+        """Whether `when` falls in a month of the grid."""
+        return self._index(when) >= 0
+
+    def _index(self, when) -> int:
+        return int(self.months.get_indexer(_month_of([when]))[0])
+
     def month_index(self, when) -> int:
         """The index of the month that holds `when` (its month-end on the grid)."""
-        end = pd.Timestamp(when) + pd.offsets.MonthEnd(0)
-        i = self.months.get_indexer([end.normalize()])[0]
+        i = self._index(when)
         if i < 0:
             raise ValueError(f"{pd.Timestamp(when).date()} is outside the estimates' months "
                              f"{self.months[0]:%Y-%m} to {self.months[-1]:%Y-%m}")
         return int(i)
+
+    def exact_counts(self) -> pd.DataFrame:
+        """The figures that are counts given as a value: neither a bound ("more than") nor read
+        from a per-10k figure (what is held at its month and what a backtest holds out)."""
+        f = self.figures
+        return f[(f["kind"] == "count") & ~f["qualifier"].isin(list(QUALIFIER_SHIFT))]
 
     def without(self, keep: np.ndarray) -> "Evidence":
         """The same evidence with only the figures where `keep` is true (for the backtest)."""

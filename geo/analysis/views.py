@@ -263,7 +263,7 @@ def build_view(spec: ViewSpec, bundle) -> ViewResult:
         months = estimates.evidence.months
         notes.append(Text("note.no_estimates", first=f"{months[0]:%Y-%m}", last=f"{months[-1]:%Y-%m}"))
     if estimates is not None:  # compared at the view's date: the estimate, or the month's figure
-        frame = frame.merge(estimates.at(date).drop(columns="projected"), on="adcode", how="left")
+        frame = frame.merge(estimates.at(date), on="adcode", how="left")
         used, used_date = frame["estimate"], pd.Series(date, index=frame.index)
         compared = used.notna()
         frame = frame.join(_population_matching(observations, frame.assign(as_of=None), date.year))
@@ -433,7 +433,7 @@ def _projections(frame, rows, metric, date, national, spec, all_targets, observa
 
 
 def _modelled_projections(frame, model, by_province, date, goal, out) -> pd.DataFrame:
-    at = model.at(date).set_index("adcode")
+    at = model.at(date, describe=False).set_index("adcode")
     for i, adcode in frame["adcode"].items():
         if adcode not in at.index or adcode not in by_province:
             continue
